@@ -1,0 +1,48 @@
+-- Every accepted row with the person it belongs to (categories.md, deduplication).
+-- The person key, in this order:
+--   1. the row's own CPR number;
+--   2. the CPR person that owns the row's alternative key (rule 3; also for rows with a
+--      replacement number, rule 5);
+--   3. the row's replacement number (rule 5);
+--   4. the row's alternative key (rule 4);
+--   5. the row itself: an unidentified row is its own person (rule 6).
+-- All keys are HMAC pseudonyms computed at ingest; no CPR number reaches SQL.
+SELECT
+    s.source_file,
+    s.source_line,
+    CASE
+        WHEN s.cpr_key IS NOT NULL THEN s.cpr_key
+        WHEN o.cpr_key IS NOT NULL THEN o.cpr_key
+        WHEN s.ecpr_key IS NOT NULL THEN s.ecpr_key
+        WHEN s.alt_key IS NOT NULL THEN s.alt_key
+        ELSE s.row_key
+    END AS person_key,
+    CASE
+        WHEN s.cpr_key IS NOT NULL OR o.cpr_key IS NOT NULL THEN 'cpr'
+        WHEN s.ecpr_key IS NOT NULL THEN 'ecpr'
+        WHEN s.alt_key IS NOT NULL THEN 'alt'
+        ELSE 'unidentified'
+    END AS id_kind,
+    (s.cpr_key IS NULL AND o.cpr_key IS NOT NULL) AS linked,
+    s.count_year,
+    s.respondent_id,
+    s.respondent_type,
+    s.birth_date,
+    s.sex,
+    s.age,
+    s.municipality,
+    s.home_municipality,
+    s.situation,
+    s.residence,
+    s.duration,
+    s.mental_illness,
+    s.substance_abuse,
+    s.income,
+    s.children,
+    s.support,
+    s.housing_queue,
+    s.action_plan
+FROM staging AS s
+LEFT JOIN alt_owners AS o
+    ON s.cpr_key IS NULL AND s.alt_key = o.alt_key
+ORDER BY s.source_file, s.source_line

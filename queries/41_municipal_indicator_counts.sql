@@ -1,0 +1,29 @@
+-- Indicator counts per municipality, one wide row per municipality, of COUNTED persons.
+-- `homeless_3m_plus`: homeless 3 months or more (the housing guarantee's horizon).
+-- `children_with_adults` is a count of children (the sum of `children`), not of persons.
+SELECT
+    municipality,
+    COUNT(*) AS counted,
+    SUM(CASE WHEN mental_illness = 'yes' THEN 1 ELSE 0 END) AS mental_illness,
+    SUM(CASE WHEN substance_abuse NOT IN ('none', 'unknown') THEN 1 ELSE 0 END) AS substance_any,
+    SUM(CASE WHEN concat('|', substance_abuse, '|') LIKE '%|alcohol|%' THEN 1 ELSE 0 END) AS substance_alcohol,
+    SUM(CASE WHEN concat('|', substance_abuse, '|') LIKE '%|cannabis|%' THEN 1 ELSE 0 END) AS substance_cannabis,
+    SUM(CASE WHEN concat('|', substance_abuse, '|') LIKE '%|hard_drugs|%' THEN 1 ELSE 0 END) AS substance_hard_drugs,
+    SUM(CASE WHEN concat('|', substance_abuse, '|') LIKE '%|medication|%' THEN 1 ELSE 0 END) AS substance_medication,
+    SUM(CASE WHEN concat('|', substance_abuse, '|') LIKE '%|other|%' THEN 1 ELSE 0 END) AS substance_other,
+    SUM(CASE WHEN concat('|', support, '|') LIKE '%|act|%' THEN 1 ELSE 0 END) AS support_act,
+    SUM(CASE WHEN concat('|', support, '|') LIKE '%|icm|%' THEN 1 ELSE 0 END) AS support_icm,
+    SUM(CASE WHEN concat('|', support, '|') LIKE '%|cti|%' THEN 1 ELSE 0 END) AS support_cti,
+    SUM(CASE WHEN concat('|', support, '|') LIKE '%|social_caretaker|%' THEN 1 ELSE 0 END) AS support_social_caretaker,
+    SUM(CASE WHEN support = 'none' THEN 1 ELSE 0 END) AS support_none,
+    SUM(CASE WHEN housing_queue = 'yes' THEN 1 ELSE 0 END) AS housing_queue,
+    SUM(CASE WHEN action_plan = 'yes' THEN 1 ELSE 0 END) AS action_plan,
+    SUM(CASE WHEN duration IN ('3to6m', '6to12m', '1to2y', 'gt2y') THEN 1 ELSE 0 END) AS homeless_3m_plus,
+    SUM(CASE WHEN age BETWEEN 18 AND 24 THEN 1 ELSE 0 END) AS young_18_24,
+    SUM(CASE WHEN age BETWEEN 18 AND 29 THEN 1 ELSE 0 END) AS youth_18_29,
+    SUM(CASE WHEN sex = 'female' THEN 1 ELSE 0 END) AS women,
+    SUM(CASE WHEN children > 0 THEN 1 ELSE 0 END) AS with_children,
+    COALESCE(SUM(children), 0) AS children_with_adults
+FROM persons
+WHERE counted
+GROUP BY municipality

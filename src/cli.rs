@@ -1,0 +1,288 @@
+//! The command line: flags are parsed once here into the validated config structs of
+//! [`crate::run`]; nothing below this module looks at raw arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::pseudonymise::Key;
+use crate::run::{self, Failure, RunConfig, ValidateConfig, exit};
+use crate::summary;
+
+const ABOUT: &str = "Counts homeless persons from the submissions of shelters, hospitals, \
+municipalities and other services in the Danish national homelessness count (VIVE, formerly SFI).";
+
+const LONG_ABOUT: &str = "Counts homeless persons from the submissions of shelters, hospitals, \
+municipalities and other services in the Danish national homelessness count (VIVE, formerly SFI).
+
+Each service sends one row per homeless person it knows (CSV from Excel or UTF-8, or .xlsx). \
+hcount validates every row, replaces CPR numbers with keyed pseudonyms, finds the rows that \
+are the same person, classifies each person by the most acute situation reported, and writes \
+the national and municipal tables.
+
+Exit codes: 0 done; 1 rows were rejected (validate, or run --strict); 2 could not run.";
+
+#[derive(Debug, Parser)]
+#[command(name = "hcount", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole count: validate, pseudonymise, deduplicate, classify, write tables.
+    ///
+    /// Writes into a temporary folder beside --out and renames it into place when complete,
+    /// so a failed run leaves an earlier output as it was. Rejected rows are listed in
+    /// rejected.csv and do not stop the run (unless --strict).
+    Run(RunArgs),
+    /// Check submission files against the format without counting anything.
+    ///
+    /// Lists every problem with file, line, column, value and reason. No key is needed and
+    /// nothing is written. Exit 0: no rejected rows; 1: some rows rejected; 2: could not run.
+    Validate(ValidateArgs),
+    /// Generate a realistic synthetic submission set (for demos, tests and benchmarks).
+    Synth(SynthArgs),
+    /// List the validation rules: code, meaning and how to fix.
+    Rules,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Submission files (.csv, .xlsx) or folders of them (searched recursively).
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Output folder (replaced as a whole when the run completes).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// File holding the HMAC key for the pseudonyms [env: HCOUNT_KEY_FILE]. The key itself
+    /// is never accepted on the command line.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// The count year; default: the year most files give in their first row.
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+    /// Exit 1 and write nothing if any row is rejected.
+    #[arg(long)]
+    strict: bool,
+    /// Published municipal tables show counts from 1 to N-1 as "<N".
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    min_cell: u64,
+    /// Published figures of earlier counts, for the trend charts (default: shipped copy).
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
+    #[command(flatten)]
+    resources: Resources,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct Resources {
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Memory for the SQL engine (e.g. 1GiB, 512MiB); sorts and aggregates spill to disk
+    /// past it. Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<usize>,
+}
+
+impl Resources {
+    fn threads(&self) -> usize {
+        self.threads.map(usize::from).unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    /// Submission files (.csv, .xlsx) or folders of them.
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    inputs: Vec<PathBuf>,
+    /// The count year; default: the year most files give in their first row.
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    resources: Resources,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Style {
+    /// UTF-8, `,`, ISO dates, English headers, no bad rows (benchmarks).
+    Plain,
+    /// Every file style the format allows, and bad rows of every kind (fixtures).
+    Messy,
+}
+
+#[derive(Debug, clap::Args)]
+struct SynthArgs {
+    /// Folder to write the submission files into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Number of distinct persons.
+    #[arg(long, default_value_t = 3000)]
+    persons: usize,
+    /// Number of files.
+    #[arg(long, default_value_t = 40)]
+    files: usize,
+    /// Random seed (same seed, same files).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Count year.
+    #[arg(long, default_value_t = 2026)]
+    year: i32,
+    #[arg(long, value_enum, default_value_t = Style::Messy)]
+    style: Style,
+}
+
+/// Parses `1GiB`, `512MiB`, `2G`, `100M`, `4096`.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 1GiB or 512MiB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    Ok((num * mult) as usize)
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::FAILED
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("hcount: {}", f.message);
+            f.code
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, Failure> {
+    match cli.command {
+        Command::Run(args) => {
+            let key_file = Key::locate(args.key_file.as_deref())?;
+            if args.history.as_ref().is_some_and(|h| !h.is_dir()) {
+                return Err(Failure::cannot_run(format!(
+                    "--history {}: no such folder",
+                    args.history.unwrap_or_default().display()
+                )));
+            }
+            let config = RunConfig {
+                inputs: args.inputs,
+                out: args.out,
+                key_file,
+                year: args.year,
+                strict: args.strict,
+                min_cell: args.min_cell,
+                threads: args.resources.threads(),
+                memory_limit: args.resources.memory_limit,
+                quiet: args.quiet,
+            };
+            let summary = run::run(&config)?;
+            if !config.quiet {
+                eprint!("{}", summary::run_summary(&summary));
+            }
+            Ok(exit::OK)
+        }
+        Command::Validate(args) => {
+            let config = ValidateConfig {
+                inputs: args.inputs,
+                year: args.year,
+                threads: args.resources.threads(),
+            };
+            let intake = run::validate(&config)?;
+            match args.format {
+                Format::Text => print!("{}", summary::validate_text(&intake)),
+                Format::Json => println!("{}", summary::validate_json(&intake)),
+            }
+            Ok(if intake.rows_rejected() > 0 {
+                exit::REJECTED
+            } else {
+                exit::OK
+            })
+        }
+        Command::Synth(args) => {
+            let options = crate::synth::SynthOptions {
+                persons: args.persons,
+                files: args.files,
+                seed: args.seed,
+                year: args.year,
+                style: match args.style {
+                    Style::Plain => crate::synth::Style::Plain,
+                    Style::Messy => crate::synth::Style::Messy,
+                },
+            };
+            let s = crate::synth::generate(&options, &args.out).map_err(Failure::cannot_run)?;
+            eprintln!(
+                "hcount: wrote {} files, {} rows ({} persons, {} deliberately bad rows) to {}",
+                s.files,
+                s.rows,
+                s.persons,
+                s.bad_rows,
+                args.out.display()
+            );
+            Ok(exit::OK)
+        }
+        Command::Rules => {
+            print!("{}", summary::rules_text());
+            Ok(exit::OK)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("1TiB").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,301 @@
+//! Engine: the SQL under `queries/`, run by DataFusion. Everything DataFusion-specific lives
+//! behind this module: the rest of the program hands in staged batches and gets back Parquet
+//! files and small result tables.
+//!
+//! Convention (DataFusion's own examples): one file, one query, one name.
+//! `queries/20_submissions.sql` defines the relation `submissions`; files run in name order
+//! and may use every relation defined before them. `queries/tables/<name>.sql` defines the
+//! output table `tables/<name>.csv`. The queries are compiled into the binary, so a run
+//! always uses the reviewed SQL; `run.json` records their hashes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int32Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::MemTable;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::metadata::KeyValue;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
+
+use crate::spec;
+
+/// A query file compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Query {
+    /// Path under `queries/`.
+    pub file: &'static str,
+    /// The relation it defines.
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+macro_rules! query {
+    ($file:literal, $name:literal) => {
+        Query {
+            file: $file,
+            name: $name,
+            sql: include_str!(concat!("../queries/", $file)),
+        }
+    };
+}
+
+/// The pipeline, in order. `submissions` and `persons` are written to Parquet and read back
+/// from there by later queries (bounded memory, and the files are artefacts anyway).
+pub const PIPELINE: &[Query] = &[
+    query!("00_situations.sql", "situations"),
+    query!("01_age_groups.sql", "age_groups"),
+    query!("10_alt_owners.sql", "alt_owners"),
+    query!("20_submissions.sql", "submissions"),
+    query!("30_persons.sql", "persons"),
+    query!("40_indicator_list.sql", "indicator_list"),
+    query!(
+        "41_municipal_indicator_counts.sql",
+        "municipal_indicator_counts"
+    ),
+    query!(
+        "42_municipal_indicators_long.sql",
+        "municipal_indicators_long"
+    ),
+];
+
+/// The output tables, in the order of outputs.md.
+pub const TABLES: &[Query] = &[
+    query!("tables/national_by_category.sql", "national_by_category"),
+    query!("tables/municipal_by_category.sql", "municipal_by_category"),
+    query!("tables/municipal_totals.sql", "municipal_totals"),
+    query!("tables/by_age_group.sql", "by_age_group"),
+    query!("tables/by_sex.sql", "by_sex"),
+    query!(
+        "tables/migrants_no_permanent_residence.sql",
+        "migrants_no_permanent_residence"
+    ),
+    query!("tables/under_18.sql", "under_18"),
+    query!("tables/indicators.sql", "indicators"),
+    query!("tables/municipal_indicators.sql", "municipal_indicators"),
+];
+
+/// Relations written to `<name>.parquet` in the output folder.
+const MATERIALISED: &[&str] = &["submissions", "persons"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("query {file}: {source}")]
+    Query {
+        file: &'static str,
+        source: datafusion::error::DataFusionError,
+    },
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub threads: usize,
+    /// Memory pool size in bytes; DataFusion spills sorts and aggregates past it.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (inside the run's temporary output folder).
+    pub spill_dir: std::path::PathBuf,
+    /// Key/value metadata written into every Parquet file (provenance; never the key).
+    pub parquet_metadata: Vec<(String, String)>,
+}
+
+/// The result tables, by name, in [`TABLES`] order.
+pub struct EngineOutput {
+    pub tables: Vec<(&'static str, Vec<RecordBatch>)>,
+    pub submissions_rows: usize,
+    pub persons_rows: usize,
+}
+
+/// Runs the whole SQL pipeline over the staged rows; writes `submissions.parquet` and
+/// `persons.parquet` into `out` and returns the tables.
+pub fn run(
+    staging: Vec<RecordBatch>,
+    out: &Path,
+    options: &EngineOptions,
+) -> Result<EngineOutput, EngineError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.threads.max(1))
+        .thread_name("hcount-engine")
+        .build()
+        .map_err(|e| EngineError::Write {
+            path: "tokio runtime".into(),
+            source: Box::new(e),
+        })?;
+    runtime.block_on(run_async(staging, out, options))
+}
+
+async fn run_async(
+    staging: Vec<RecordBatch>,
+    out: &Path,
+    options: &EngineOptions,
+) -> Result<EngineOutput, EngineError> {
+    let ctx = context(options)?;
+    let threads = options.threads.max(1);
+    // Spread the staged batches over the partitions so every thread has work.
+    let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); threads];
+    for (i, batch) in staging.into_iter().enumerate() {
+        partitions[i % threads].push(batch);
+    }
+    ctx.register_table(
+        "staging",
+        Arc::new(MemTable::try_new(crate::staging::schema(), partitions)?),
+    )?;
+    ctx.register_table("municipalities", Arc::new(municipalities_table()?))?;
+
+    let mut submissions_rows = 0;
+    let mut persons_rows = 0;
+    for q in PIPELINE {
+        let df = plan(&ctx, q).await?;
+        if MATERIALISED.contains(&q.name) {
+            let path = out.join(format!("{}.parquet", q.name));
+            let rows =
+                write_parquet(df, &path, options)
+                    .await
+                    .map_err(|source| EngineError::Query {
+                        file: q.file,
+                        source,
+                    })?;
+            if q.name == "submissions" {
+                submissions_rows = rows;
+            } else {
+                persons_rows = rows;
+            }
+            let read_back = ctx
+                .read_parquet(
+                    path.to_string_lossy().as_ref(),
+                    ParquetReadOptions::default(),
+                )
+                .await?;
+            ctx.register_table(q.name, read_back.into_view())?;
+        } else {
+            ctx.register_table(q.name, df.into_view())?;
+        }
+    }
+
+    let mut tables = Vec::with_capacity(TABLES.len());
+    for q in TABLES {
+        let df = plan(&ctx, q).await?;
+        let batches = df.collect().await.map_err(|source| EngineError::Query {
+            file: q.file,
+            source,
+        })?;
+        tables.push((q.name, batches));
+    }
+    Ok(EngineOutput {
+        tables,
+        submissions_rows,
+        persons_rows,
+    })
+}
+
+fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
+    let config = SessionConfig::new()
+        .with_target_partitions(options.threads.max(1))
+        .with_information_schema(false);
+    let mut runtime = RuntimeEnvBuilder::new().with_temp_file_path(&options.spill_dir);
+    if let Some(limit) = options.memory_limit {
+        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+    }
+    Ok(SessionContext::new_with_config_rt(
+        config,
+        runtime.build_arc()?,
+    ))
+}
+
+/// Plans one query file: a single read-only statement.
+async fn plan(
+    ctx: &SessionContext,
+    q: &Query,
+) -> Result<datafusion::dataframe::DataFrame, EngineError> {
+    let options = datafusion::execution::context::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    ctx.sql_with_options(q.sql, options)
+        .await
+        .map_err(|source| EngineError::Query {
+            file: q.file,
+            source,
+        })
+}
+
+/// Streams a query result into one Parquet file. Batches are cut to a fixed size first, so
+/// that page and row-group boundaries — and so the file's bytes — do not depend on how the
+/// engine happened to batch its output.
+async fn write_parquet(
+    df: datafusion::dataframe::DataFrame,
+    path: &Path,
+    options: &EngineOptions,
+) -> Result<usize, datafusion::error::DataFusionError> {
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let mut stream = df.execute_stream().await?;
+    let metadata: Vec<KeyValue> = options
+        .parquet_metadata
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_key_value_metadata(Some(metadata))
+        .set_created_by(format!("hcount {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let file = std::fs::File::create(path)?;
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+    let mut pending: Vec<RecordBatch> = Vec::new();
+    let mut pending_rows = 0;
+    let mut total = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        pending_rows += batch.num_rows();
+        pending.push(batch);
+        while pending_rows >= CHUNK_ROWS {
+            let all = concat_batches(&schema, &pending)?;
+            writer.write(&all.slice(0, CHUNK_ROWS))?;
+            let rest = all.slice(CHUNK_ROWS, all.num_rows() - CHUNK_ROWS);
+            pending_rows = rest.num_rows();
+            pending = vec![rest];
+            total += CHUNK_ROWS;
+        }
+    }
+    if pending_rows > 0 {
+        writer.write(&concat_batches(&schema, &pending)?)?;
+        total += pending_rows;
+    }
+    writer.close()?;
+    Ok(total)
+}
+
+const CHUNK_ROWS: usize = 8192;
+
+fn municipalities_table() -> Result<MemTable, EngineError> {
+    let list = spec::municipalities();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("code", DataType::Int32, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("region", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int32Array::from_iter_values(
+                list.iter().map(|m| m.code as i32),
+            )),
+            Arc::new(StringArray::from_iter_values(list.iter().map(|m| m.name))),
+            Arc::new(StringArray::from_iter_values(list.iter().map(|m| m.region))),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
+}

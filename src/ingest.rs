@@ -1,0 +1,673 @@
+//! Ingest: find submission files and read their records as text, whatever they were saved as.
+//!
+//! Submissions arrive as Danish Excel exports (`;`, Windows-1252, CRLF, sometimes a BOM), as
+//! UTF-8 CSV with `,`, and as `.xlsx`. This module turns each of them into a stream of records
+//! of trimmed text cells with their physical line numbers, and knows nothing about columns or
+//! codes (that is `validate`). Files are streamed: a record is decoded, handed on and dropped.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// A submission file found among the inputs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    /// The name used in every output (`source_file`, rejects, person keys of unidentified
+    /// rows): the path relative to the folder given on the command line, with `/`, or the
+    /// base name of a file given directly.
+    pub name: String,
+    pub path: PathBuf,
+    pub kind: FileKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileKind {
+    Csv,
+    Xlsx,
+}
+
+/// A problem with a whole file or with the inputs: the run cannot use it.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: no such file or folder")]
+    NotFound { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a submission file (expected .csv or .xlsx)")]
+    NotSubmission { path: PathBuf },
+    #[error("{path}: no submission files (.csv, .xlsx) in this folder")]
+    EmptyFolder { path: PathBuf },
+    #[error(
+        "two input files would both be called {name:?} ({a} and {b}); rename one (file names identify rows in every output)"
+    )]
+    DuplicateName {
+        name: String,
+        a: PathBuf,
+        b: PathBuf,
+    },
+}
+
+/// A file whose content cannot be read as a table.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "the file is UTF-16 text; save it as \"CSV UTF-8\" or \"CSV (semikolonsepareret)\" instead"
+    )]
+    Utf16,
+    #[error("the file is binary, not CSV text (is it an Excel or PDF file with a .csv name?)")]
+    Binary,
+    #[error("the file is not CSV: {0}")]
+    Csv(String),
+    #[error("cannot read the workbook: {0}")]
+    Xlsx(String),
+}
+
+/// Finds the submission files among the command-line inputs: files as given, folders searched
+/// recursively for `.csv` and `.xlsx` (hidden files and Excel's `~$` lock files are skipped).
+/// The result is sorted by name, so that everything downstream is deterministic.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => InputError::NotFound {
+                path: input.clone(),
+            },
+            _ => InputError::Io {
+                path: input.clone(),
+                source,
+            },
+        })?;
+        if meta.is_dir() {
+            let before = files.len();
+            walk(input, input, &mut files)?;
+            if files.len() == before {
+                return Err(InputError::EmptyFolder {
+                    path: input.clone(),
+                });
+            }
+        } else {
+            let kind = kind_of(input).ok_or_else(|| InputError::NotSubmission {
+                path: input.clone(),
+            })?;
+            let name = input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push(SourceFile {
+                name,
+                path: input.clone(),
+                kind,
+            });
+        }
+    }
+    files.sort();
+    for pair in files.windows(2) {
+        if pair[0].name == pair[1].name {
+            return Err(InputError::DuplicateName {
+                name: pair[0].name.clone(),
+                a: pair[0].path.clone(),
+                b: pair[1].path.clone(),
+            });
+        }
+    }
+    Ok(files)
+}
+
+fn kind_of(path: &Path) -> Option<FileKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => Some(FileKind::Csv),
+        "xlsx" => Some(FileKind::Xlsx),
+        _ => None,
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), InputError> {
+    let io = |source| InputError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with('.') || file_name.starts_with("~$") {
+            continue;
+        }
+        let file_type = entry.file_type().map_err(io)?;
+        if file_type.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Some(kind) = kind_of(&path) {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            let name = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push(SourceFile { name, path, kind });
+        }
+    }
+    Ok(())
+}
+
+/// One record: its cells, already decoded to UTF-8. Cells are trimmed on access.
+pub struct Record<'a> {
+    text: &'a str,
+    ends: &'a [usize],
+}
+
+impl<'a> Record<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The trimmed cell `i` ("" when the record is shorter).
+    pub fn get(&self, i: usize) -> &'a str {
+        if i >= self.ends.len() {
+            return "";
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text[start..self.ends[i]].trim()
+    }
+
+    /// True when every cell is empty: an Excel export's `;;;;` line carries no data and is
+    /// skipped like an empty line.
+    pub fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.get(i).is_empty())
+    }
+}
+
+/// Builds [`Record`]s from cells, reusing one buffer for the whole file.
+#[derive(Default)]
+struct RecordBuf {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RecordBuf {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends.push(self.text.len());
+    }
+
+    fn record(&self) -> Record<'_> {
+        Record {
+            text: &self.text,
+            ends: &self.ends,
+        }
+    }
+}
+
+/// Text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Windows1252,
+}
+
+/// How much of a file is looked at to decide its encoding and delimiter.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// Calls `on_record(line, record)` for every non-blank record of the file, the header first.
+/// `line` is the physical line (1-based) where the record starts; in an .xlsx file, the
+/// worksheet row number. Returning `false` from `on_record` stops reading.
+pub fn read_records(
+    file: &SourceFile,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    match file.kind {
+        FileKind::Csv => read_csv(&file.path, on_record),
+        FileKind::Xlsx => read_xlsx(&file.path, on_record),
+    }
+}
+
+/// What was detected about a file, for messages ("the file uses `;`").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileFormat {
+    pub delimiter: Option<u8>,
+    pub encoding: Option<Encoding>,
+    pub bom: bool,
+}
+
+fn read_csv(
+    path: &Path,
+    mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    let mut reader = BufReader::with_capacity(SNIFF_BYTES, File::open(path)?);
+    let head = reader.fill_buf()?;
+    let bom = head.starts_with(b"\xEF\xBB\xBF");
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Err(FileError::Utf16);
+    }
+    // Read the sniff window fully (fill_buf may return less than the capacity).
+    let mut sniff = Vec::with_capacity(SNIFF_BYTES.min(1 << 16));
+    (&mut reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut sniff)?;
+    let body = if bom { &sniff[3..] } else { &sniff[..] };
+    if body.contains(&0) {
+        return Err(FileError::Binary);
+    }
+    let encoding = match std::str::from_utf8(body) {
+        Ok(_) => Encoding::Utf8,
+        // A multi-byte character cut by the sniff window is still UTF-8.
+        Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        Err(_) => Encoding::Windows1252,
+    };
+    let delimiter = detect_delimiter(body);
+    let format = FileFormat {
+        delimiter: Some(delimiter),
+        encoding: Some(encoding),
+        bom,
+    };
+    // The BOM is not part of the first header cell.
+    let mut sniffed = std::io::Cursor::new(sniff);
+    sniffed.set_position(if bom { 3 } else { 0 });
+    let stream = sniffed.chain(reader);
+    let mut tokenizer = Tokenizer::new(stream, delimiter);
+    let mut raw = RawRecord::default();
+    let mut buf = RecordBuf::default();
+    while let Some(line) = tokenizer.next_record(&mut raw)? {
+        buf.clear();
+        for cell in raw.fields() {
+            match (encoding, std::str::from_utf8(cell)) {
+                (Encoding::Utf8, Ok(text)) => buf.push(text),
+                // Not UTF-8 (or a UTF-8 file with a stray Windows-1252 byte past the sniff
+                // window): the cell is Windows-1252, what Danish Excel writes.
+                _ => {
+                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(cell);
+                    buf.push(&text);
+                }
+            }
+        }
+        let record = buf.record();
+        if record.is_blank() {
+            continue;
+        }
+        if !on_record(line, &record) {
+            break;
+        }
+    }
+    Ok(format)
+}
+
+/// A record as raw bytes and field ends.
+#[derive(Default)]
+struct RawRecord {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RawRecord {
+    fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let field = &self.bytes[start..end];
+            start = end;
+            field
+        })
+    }
+}
+
+/// The longest record accepted: a longer one is almost always a quote that is never closed,
+/// which would otherwise swallow the rest of the file.
+const MAX_RECORD_BYTES: usize = 32 << 20;
+
+/// A small CSV tokenizer (RFC 4180 plus what Excel writes) that knows the physical line
+/// where each record starts. The `csv` crate reports the line where the *previous* record
+/// ended, which is wrong after blank lines and CRLF; the format promises exact lines.
+/// Quoted fields may hold the delimiter, `""` and line breaks; LF, CRLF and lone CR end a
+/// record; a stray quote inside an unquoted field is kept as text (as Excel reads it).
+struct Tokenizer<R> {
+    reader: R,
+    delimiter: u8,
+    /// The physical line of the next byte.
+    line: u64,
+    /// A CR ended the last line: a directly following LF belongs to it.
+    after_cr: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    StartRecord,
+    StartField,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl<R: BufRead> Tokenizer<R> {
+    fn new(reader: R, delimiter: u8) -> Self {
+        Tokenizer {
+            reader,
+            delimiter,
+            line: 1,
+            after_cr: false,
+        }
+    }
+
+    /// Reads the next record; returns the line it starts on, or `None` at the end.
+    fn next_record(&mut self, out: &mut RawRecord) -> Result<Option<u64>, FileError> {
+        out.bytes.clear();
+        out.ends.clear();
+        let Tokenizer {
+            reader,
+            delimiter,
+            line,
+            after_cr,
+        } = self;
+        let delimiter = *delimiter;
+        let mut state = State::StartRecord;
+        let mut start_line = *line;
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                // End of file: finish an open record.
+                if state == State::StartRecord {
+                    return Ok(None);
+                }
+                out.ends.push(out.bytes.len());
+                return Ok(Some(start_line));
+            }
+            let mut used = 0;
+            let mut done = false;
+            for &b in buf {
+                used += 1;
+                if *after_cr {
+                    *after_cr = false;
+                    if b == b'\n' && state == State::StartRecord {
+                        continue;
+                    }
+                }
+                match state {
+                    State::StartRecord => match b {
+                        b'\n' => *line += 1,
+                        b'\r' => {
+                            *line += 1;
+                            *after_cr = true;
+                        }
+                        _ => {
+                            start_line = *line;
+                            state = field_start(delimiter, b, out);
+                        }
+                    },
+                    State::StartField | State::Unquoted => match b {
+                        b'\n' | b'\r' => {
+                            *line += 1;
+                            *after_cr = b == b'\r';
+                            out.ends.push(out.bytes.len());
+                            done = true;
+                            break;
+                        }
+                        _ if state == State::StartField => state = field_start(delimiter, b, out),
+                        _ if b == delimiter => {
+                            out.ends.push(out.bytes.len());
+                            state = State::StartField;
+                        }
+                        _ => out.bytes.push(b),
+                    },
+                    State::Quoted => match b {
+                        b'"' => state = State::QuoteInQuoted,
+                        _ => {
+                            if b == b'\n' {
+                                *line += 1;
+                            }
+                            out.bytes.push(b);
+                        }
+                    },
+                    State::QuoteInQuoted => match b {
+                        b'"' => {
+                            out.bytes.push(b'"');
+                            state = State::Quoted;
+                        }
+                        b'\n' | b'\r' => {
+                            *line += 1;
+                            *after_cr = b == b'\r';
+                            out.ends.push(out.bytes.len());
+                            done = true;
+                            break;
+                        }
+                        _ if b == delimiter => {
+                            out.ends.push(out.bytes.len());
+                            state = State::StartField;
+                        }
+                        _ => {
+                            out.bytes.push(b);
+                            state = State::Unquoted;
+                        }
+                    },
+                }
+            }
+            reader.consume(used);
+            if done {
+                return Ok(Some(start_line));
+            }
+            if out.bytes.len() > MAX_RECORD_BYTES {
+                return Err(FileError::Csv(format!(
+                    "the record starting at line {start_line} is longer than {} MiB: is a quote (\") never closed?",
+                    MAX_RECORD_BYTES >> 20
+                )));
+            }
+        }
+    }
+}
+
+/// The first byte of a field (line ends are handled by the caller).
+fn field_start(delimiter: u8, b: u8, out: &mut RawRecord) -> State {
+    if b == b'"' {
+        State::Quoted
+    } else if b == delimiter {
+        out.ends.push(out.bytes.len());
+        State::StartField
+    } else {
+        out.bytes.push(b);
+        State::Unquoted
+    }
+}
+
+/// `;` or `,`, whichever occurs more often outside quotes on the first line.
+fn detect_delimiter(body: &[u8]) -> u8 {
+    let (mut semi, mut comma, mut quoted) = (0usize, 0usize, false);
+    for &b in body {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b';' if !quoted => semi += 1,
+            b',' if !quoted => comma += 1,
+            _ => {}
+        }
+    }
+    if semi > comma { b';' } else { b',' }
+}
+
+fn read_xlsx(
+    path: &Path,
+    mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    use calamine::{Data, Reader};
+    let mut workbook =
+        calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
+    let format = FileFormat {
+        delimiter: None,
+        encoding: None,
+        bom: false,
+    };
+    let Some(range) = workbook.worksheet_range_at(0) else {
+        return Err(FileError::Xlsx("the workbook has no worksheet".into()));
+    };
+    let range = range.map_err(|e| FileError::Xlsx(e.to_string()))?;
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let mut buf = RecordBuf::default();
+    let mut cell_text = String::new();
+    for (i, row) in range.rows().enumerate() {
+        buf.clear();
+        // Cells left of the used range are empty: keep columns aligned with the header.
+        for _ in 0..first_col {
+            buf.push("");
+        }
+        for cell in row {
+            cell_text.clear();
+            match cell {
+                Data::Empty => {}
+                Data::String(s) => cell_text.push_str(s),
+                Data::Float(f) => write_number(&mut cell_text, *f),
+                Data::Int(n) => cell_text.push_str(&n.to_string()),
+                Data::Bool(b) => cell_text.push_str(if *b { "true" } else { "false" }),
+                Data::DateTime(dt) => match dt.as_datetime() {
+                    // An Excel date cell: written the ISO way, which the format accepts.
+                    Some(d) if dt.is_datetime() => {
+                        cell_text.push_str(&d.date().format("%Y-%m-%d").to_string())
+                    }
+                    _ => write_number(&mut cell_text, dt.as_f64()),
+                },
+                Data::DateTimeIso(s) | Data::DurationIso(s) => cell_text.push_str(s),
+                Data::Error(e) => cell_text.push_str(&format!("#{e:?}")),
+            }
+            buf.push(&cell_text);
+        }
+        let record = buf.record();
+        if record.is_blank() {
+            continue;
+        }
+        let line = first_row as u64 + i as u64 + 1;
+        if !on_record(line, &record) {
+            break;
+        }
+    }
+    Ok(format)
+}
+
+/// Numbers typed into Excel cells: integral values without a decimal point (`101`, not
+/// `101.0`), so that codes and years read as typed.
+fn write_number(out: &mut String, f: f64) {
+    use std::fmt::Write;
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        let _ = write!(out, "{}", f as i64);
+    } else {
+        let _ = write!(out, "{f}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(bytes: &[u8]) -> (FileFormat, Vec<(u64, Vec<String>)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let file = SourceFile {
+            name: "t.csv".into(),
+            path,
+            kind: FileKind::Csv,
+        };
+        let mut out = Vec::new();
+        let format = read_records(&file, |line, r| {
+            out.push((line, (0..r.len()).map(|i| r.get(i).to_string()).collect()));
+            true
+        })
+        .unwrap();
+        (format, out)
+    }
+
+    #[test]
+    fn windows_1252_semicolon_crlf_bom_less() {
+        let bytes = b"kommune;initialer\r\n101;\xC6\xD8\r\n\r\n;;\r\n751; J.P. \r\n";
+        let (format, rows) = records(bytes);
+        assert_eq!(format.delimiter, Some(b';'));
+        assert_eq!(format.encoding, Some(Encoding::Windows1252));
+        assert_eq!(rows[1], (2, vec!["101".to_string(), "ÆØ".to_string()]));
+        // Blank and all-empty lines are skipped; line numbers stay physical.
+        assert_eq!(rows[2], (5, vec!["751".to_string(), "J.P.".to_string()]));
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn utf8_bom_quoted_newlines() {
+        let text = "\u{FEFF}a,b\n1,\"two\nlines, and \"\"quotes\"\"\"\n3,4\n";
+        let (format, rows) = records(text.as_bytes());
+        assert!(format.bom);
+        assert_eq!(format.encoding, Some(Encoding::Utf8));
+        assert_eq!(rows[0].1, vec!["a", "b"]);
+        assert_eq!(rows[1].1[1], "two\nlines, and \"quotes\"");
+        // The record after a two-line record starts on physical line 4.
+        assert_eq!(rows[2].0, 4);
+    }
+
+    #[test]
+    fn utf16_and_binary_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (bytes, want) in [
+            (&b"\xFF\xFEa\0b\0"[..], "UTF-16"),
+            (&b"PK\x03\x04\0\0\0"[..], "binary"),
+        ] {
+            let path = dir.path().join("x.csv");
+            std::fs::write(&path, bytes).unwrap();
+            let file = SourceFile {
+                name: "x.csv".into(),
+                path,
+                kind: FileKind::Csv,
+            };
+            let err = read_records(&file, |_, _| true).unwrap_err();
+            assert!(err.to_string().contains(want), "{err}");
+        }
+    }
+
+    #[test]
+    fn physical_line_numbers() {
+        // Blank lines, CRLF, lone CR, a quoted CRLF, and no newline at the end.
+        let text = b"h1,h2\r\n\r\na,\"x\r\ny\"\r\nb,c\rd,e\n\n\nf,\"\"\"q\"\"\"";
+        let (_, rows) = records(text);
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![1, 3, 5, 6, 9]);
+        assert_eq!(rows[1].1, vec!["a", "x\r\ny"]);
+        assert_eq!(rows[4].1, vec!["f", "\"q\""]);
+    }
+
+    #[test]
+    fn empty_fields_and_trailing_delimiters() {
+        let (_, rows) = records(b"a;b;c\n1;;3;\n;2\n");
+        assert_eq!(rows[1].1, vec!["1", "", "3", ""]);
+        assert_eq!(rows[2].1, vec!["", "2"]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.csv");
+        let mut bytes = b"a,b\n1,\"never closed".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES + 10));
+        std::fs::write(&path, bytes).unwrap();
+        let file = SourceFile {
+            name: "q.csv".into(),
+            path,
+            kind: FileKind::Csv,
+        };
+        let err = read_records(&file, |_, _| true).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn delimiter_detection_ignores_quoted() {
+        assert_eq!(detect_delimiter(b"\"a;b;c\",d\n"), b',');
+        assert_eq!(detect_delimiter(b"a;b,c;d\n1,2,3,4,5"), b';');
+    }
+}

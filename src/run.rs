@@ -1,0 +1,399 @@
+//! The two top-level jobs, `run` and `validate`: data flows one way, submissions → staging →
+//! persons → tables (→ charts and report).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::engine::{self, EngineOptions};
+use crate::ingest::{self, SourceFile};
+use crate::pseudonymise::Key;
+use crate::staging::StagingBuilder;
+use crate::tables::{self, Table};
+use crate::validate::{self, CountYear, FileOutcome, FileReport, Problem, Rule};
+
+/// Exit codes (documented in the README).
+pub mod exit {
+    /// The job completed; for `validate`, no row was rejected.
+    pub const OK: i32 = 0;
+    /// `validate`: some rows were rejected. `run --strict`: some rows were rejected and
+    /// nothing was written.
+    pub const REJECTED: i32 = 1;
+    /// The job could not run: bad arguments, no key, unreadable input, failed write.
+    pub const FAILED: i32 = 2;
+}
+
+/// Everything `run` needs, validated once from the command line.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inputs: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub key_file: PathBuf,
+    pub year: Option<i32>,
+    pub strict: bool,
+    pub min_cell: u64,
+    pub threads: usize,
+    pub memory_limit: Option<usize>,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidateConfig {
+    pub inputs: Vec<PathBuf>,
+    pub year: Option<i32>,
+    pub threads: usize,
+}
+
+/// A failure with its exit code and a message a person can act on.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn cannot_run(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: exit::FAILED,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::cannot_run(e)
+    }
+}
+
+/// What validating all inputs gave.
+pub struct Intake {
+    pub year: CountYear,
+    pub files: Vec<SourceFile>,
+    pub reports: Vec<FileReport>,
+    /// Rejections and warnings, sorted by file, line, column.
+    pub problems: Vec<Problem>,
+}
+
+impl Intake {
+    pub fn rows_read(&self) -> u64 {
+        self.reports.iter().map(|r| r.rows_read).sum()
+    }
+    pub fn rows_accepted(&self) -> u64 {
+        self.reports.iter().map(|r| r.rows_accepted).sum()
+    }
+    pub fn rows_rejected(&self) -> u64 {
+        self.reports.iter().map(|r| r.rows_rejected).sum()
+    }
+    pub fn warnings(&self) -> u64 {
+        self.reports.iter().map(|r| r.warnings).sum()
+    }
+    pub fn unidentified_rows(&self) -> u64 {
+        self.problems
+            .iter()
+            .filter(|p| p.code == Rule::W010)
+            .count() as u64
+    }
+}
+
+/// The count year: `--year`, else the year most files declare in their first data row (ties:
+/// the later year). Rows of any other year are rejected (E005).
+pub fn decide_year(files: &[SourceFile], flag: Option<i32>) -> Result<CountYear, Failure> {
+    let year = match flag {
+        Some(y) => y,
+        None => {
+            let mut votes: std::collections::BTreeMap<i32, usize> = Default::default();
+            for y in files
+                .par_iter()
+                .map(validate::peek_year)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
+            {
+                *votes.entry(y).or_default() += 1;
+            }
+            votes
+                .into_iter()
+                .max_by_key(|&(y, n)| (n, y))
+                .map(|(y, _)| y)
+                .ok_or_else(|| {
+                    Failure::cannot_run(
+                        "cannot tell the count year: no file has a valid count_year in its first row; give --year",
+                    )
+                })?
+        }
+    };
+    CountYear::new(year)
+        .ok_or_else(|| Failure::cannot_run(format!("{year} is not a usable count year")))
+}
+
+/// Reads and validates every file in parallel, handing accepted rows to a sink made by
+/// `make_sink` (one per file). A file that cannot be read stops the job: its rows might be
+/// persons, and a count that silently leaves them out is wrong.
+fn intake<S: validate::RowSink + Send>(
+    inputs: &[PathBuf],
+    year: Option<i32>,
+    threads: usize,
+    quiet: bool,
+    make_sink: impl Fn() -> S + Sync,
+) -> Result<(Intake, Vec<S>), Failure> {
+    let files = ingest::discover(inputs)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(Failure::cannot_run)?;
+    pool.install(|| {
+        let year = decide_year(&files, year)?;
+        let progress = crate::progress::files(files.len() as u64, quiet);
+        let results: Vec<Result<(FileOutcome, S), Failure>> = files
+            .par_iter()
+            .map(|file| {
+                let mut sink = make_sink();
+                let outcome = validate::validate_file(file, year, &mut sink)
+                    .map_err(|e| Failure::cannot_run(format!("{}: {e}", file.path.display())))?;
+                progress.inc(1);
+                Ok((outcome, sink))
+            })
+            .collect();
+        progress.finish_and_clear();
+        let mut reports = Vec::with_capacity(files.len());
+        let mut problems = Vec::new();
+        let mut sinks = Vec::with_capacity(files.len());
+        for r in results {
+            let (outcome, sink) = r?;
+            reports.push(outcome.report);
+            problems.extend(outcome.problems);
+            sinks.push(sink);
+        }
+        problems.sort();
+        let intake = Intake {
+            year,
+            files,
+            reports,
+            problems,
+        };
+        // Nothing is dropped silently: this must hold for every file and in total.
+        for r in &intake.reports {
+            assert_eq!(
+                r.rows_read,
+                r.rows_accepted + r.rows_rejected,
+                "bug: rows read != accepted + rejected in {}",
+                r.file
+            );
+        }
+        Ok((intake, sinks))
+    })
+}
+
+/// `hcount validate`: the intake alone, no key needed, nothing written.
+pub fn validate(config: &ValidateConfig) -> Result<Intake, Failure> {
+    let (intake, _) = intake(&config.inputs, config.year, config.threads, true, || ())?;
+    Ok(intake)
+}
+
+/// What `run` did, for its summary line.
+pub struct RunSummary {
+    pub intake: Intake,
+    pub persons: usize,
+    pub counted: u64,
+    pub out: PathBuf,
+}
+
+/// `hcount run`: the whole count, written atomically into `config.out`.
+pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let key = Key::from_file(&config.key_file)?;
+    let (intake, sinks) = intake(
+        &config.inputs,
+        config.year,
+        config.threads,
+        config.quiet,
+        || StagingBuilder::new(key.clone()),
+    )?;
+    if config.strict && intake.rows_rejected() > 0 {
+        return Err(Failure {
+            code: exit::REJECTED,
+            message: format!(
+                "{} rows were rejected and --strict is set: nothing was written (run `hcount validate` on the inputs to see why)",
+                intake.rows_rejected()
+            ),
+        });
+    }
+    let staging: Vec<_> = sinks.into_iter().flat_map(StagingBuilder::finish).collect();
+
+    let dir = crate::output::StagedDir::create(&config.out).map_err(|e| {
+        Failure::cannot_run(format!(
+            "{}: cannot create the output folder: {e}",
+            config.out.display()
+        ))
+    })?;
+    let out = dir.path().to_owned();
+    let io = |what: &str, e: std::io::Error| Failure::cannot_run(format!("writing {what}: {e}"));
+
+    tables::write_problems(
+        &out.join("rejected.csv"),
+        intake.problems.iter().filter(|p| p.code.is_error()),
+    )
+    .map_err(|e| io("rejected.csv", e))?;
+    tables::write_problems(
+        &out.join("warnings.csv"),
+        intake.problems.iter().filter(|p| !p.code.is_error()),
+    )
+    .map_err(|e| io("warnings.csv", e))?;
+
+    let input_hashes: Vec<(String, u64, String)> = intake
+        .files
+        .par_iter()
+        .map(|f| hash_file(&f.path).map(|(size, h)| (f.name.clone(), size, h)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| io("input hashes", e))?;
+    let queries = query_hashes();
+    let metadata = vec![
+        (
+            "hcount.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        (
+            "hcount.count_year".to_string(),
+            intake.year.year.to_string(),
+        ),
+        ("hcount.queries_sha256".to_string(), combined(&queries)),
+        (
+            "hcount.inputs_sha256".to_string(),
+            combined(
+                &input_hashes
+                    .iter()
+                    .map(|(n, _, h)| (n.clone(), h.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    ];
+    let spill_dir = out.join(".spill");
+    std::fs::create_dir_all(&spill_dir).map_err(|e| io(".spill", e))?;
+    let result = engine::run(
+        staging,
+        &out,
+        &EngineOptions {
+            threads: config.threads,
+            memory_limit: config.memory_limit,
+            spill_dir: spill_dir.clone(),
+            parquet_metadata: metadata,
+        },
+    )
+    .map_err(Failure::cannot_run)?;
+    let _ = std::fs::remove_dir_all(&spill_dir);
+
+    let tables_dir = out.join("tables");
+    std::fs::create_dir_all(tables_dir.join("published")).map_err(|e| io("tables/", e))?;
+    let mut counted = 0;
+    for (name, batches) in &result.tables {
+        let table = Table::from_batches(batches).map_err(Failure::cannot_run)?;
+        table
+            .write_csv(&tables_dir.join(format!("{name}.csv")))
+            .map_err(|e| io(name, e))?;
+        if *name == "municipal_totals" {
+            tables::suppress(&table, "persons", config.min_cell)
+                .write_csv(&tables_dir.join("published/municipal_totals.csv"))
+                .map_err(|e| io(name, e))?;
+        }
+        if *name == "national_by_category" {
+            counted = table
+                .rows
+                .iter()
+                .find(|r| r[0] == "total")
+                .and_then(|r| r[1].parse().ok())
+                .unwrap_or(0);
+        }
+    }
+    tables::intake(&intake.reports)
+        .write_csv(&tables_dir.join("intake.csv"))
+        .map_err(|e| io("intake.csv", e))?;
+
+    let run_info = serde_json::json!({
+        "hcount_version": env!("CARGO_PKG_VERSION"),
+        "count_year": intake.year.year,
+        "count_date": intake.year.date.to_string(),
+        "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "threads": config.threads,
+        "memory_limit_bytes": config.memory_limit,
+        "min_cell": config.min_cell,
+        "inputs": input_hashes.iter().map(|(name, size, sha)| serde_json::json!({
+            "file": name, "bytes": size, "sha256": sha,
+        })).collect::<Vec<_>>(),
+        "queries": queries.iter().map(|(file, sha)| serde_json::json!({
+            "file": file, "sha256": sha,
+        })).collect::<Vec<_>>(),
+        "rows": {
+            "read": intake.rows_read(),
+            "accepted": intake.rows_accepted(),
+            "rejected": intake.rows_rejected(),
+            "warnings": intake.warnings(),
+            "unidentified": intake.unidentified_rows(),
+        },
+        "persons": {
+            "total": result.persons_rows,
+            "counted": counted,
+        },
+    });
+    let json = serde_json::to_string_pretty(&run_info).map_err(Failure::cannot_run)?;
+    tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
+        .map_err(|e| io("run.json", e))?;
+
+    dir.commit().map_err(|e| {
+        Failure::cannot_run(format!(
+            "{}: cannot move the output into place: {e}",
+            config.out.display()
+        ))
+    })?;
+    Ok(RunSummary {
+        intake,
+        persons: result.persons_rows,
+        counted,
+        out: config.out.clone(),
+    })
+}
+
+fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of every query file, by path under `queries/`.
+pub fn query_hashes() -> Vec<(String, String)> {
+    engine::PIPELINE
+        .iter()
+        .chain(engine::TABLES)
+        .map(|q| (q.file.to_string(), hex(&Sha256::digest(q.sql.as_bytes()))))
+        .collect()
+}
+
+fn combined(items: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    for (name, sha) in items {
+        h.update(name.as_bytes());
+        h.update(b"\0");
+        h.update(sha.as_bytes());
+        h.update(b"\n");
+    }
+    hex(&h.finalize())
+}

@@ -1,0 +1,176 @@
+//! What a person reads on the terminal: the validate listing and summary, the run summary,
+//! the list of rules. Paths are shown as given; CPR numbers never appear (values are masked
+//! at validation).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::run::{Intake, RunSummary};
+use crate::validate::{Problem, Rule};
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// Problems grouped by rule, each with its locations; then one line per file and a total.
+pub fn validate_text(intake: &Intake) -> String {
+    let mut out = String::new();
+    let mut by_rule: BTreeMap<Rule, Vec<&Problem>> = BTreeMap::new();
+    for p in &intake.problems {
+        by_rule.entry(p.code).or_default().push(p);
+    }
+    const SHOWN: usize = 20;
+    for (rule, problems) in &by_rule {
+        let kind = if rule.is_error() {
+            "rejected"
+        } else {
+            "warning"
+        };
+        let _ = writeln!(
+            out,
+            "{} {} ({kind}): {} — {}",
+            rule.code(),
+            rule.title(),
+            plural(problems.len() as u64, "time", "times"),
+            rule.fix()
+        );
+        for p in problems.iter().take(SHOWN) {
+            let column = if p.column.is_empty() {
+                String::new()
+            } else {
+                format!(", column {}", p.column)
+            };
+            let value = if p.value.is_empty() {
+                String::new()
+            } else {
+                format!(": {:?}", p.value)
+            };
+            let _ = writeln!(
+                out,
+                "  {} line {}{column}{value} — {}",
+                p.file, p.line, p.reason
+            );
+        }
+        if problems.len() > SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more",
+                thousands((problems.len() - SHOWN) as u64)
+            );
+        }
+        out.push('\n');
+    }
+    for r in &intake.reports {
+        let _ = writeln!(
+            out,
+            "{}: {} read, {} accepted, {} rejected, {}",
+            r.file,
+            plural(r.rows_read, "row", "rows"),
+            thousands(r.rows_accepted),
+            thousands(r.rows_rejected),
+            plural(r.warnings, "warning", "warnings"),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "total ({} for count year {}): {} read, {} accepted, {} rejected, {}",
+        plural(intake.reports.len() as u64, "file", "files"),
+        intake.year.year,
+        plural(intake.rows_read(), "row", "rows"),
+        thousands(intake.rows_accepted()),
+        thousands(intake.rows_rejected()),
+        plural(intake.warnings(), "warning", "warnings"),
+    );
+    out
+}
+
+/// The same as JSON, for scripts.
+pub fn validate_json(intake: &Intake) -> String {
+    let value = serde_json::json!({
+        "count_year": intake.year.year,
+        "files": intake.reports.iter().map(|r| serde_json::json!({
+            "file": r.file,
+            "respondent_ids": r.respondent_ids,
+            "rows_read": r.rows_read,
+            "rows_accepted": r.rows_accepted,
+            "rows_rejected": r.rows_rejected,
+            "warnings": r.warnings,
+        })).collect::<Vec<_>>(),
+        "total": {
+            "rows_read": intake.rows_read(),
+            "rows_accepted": intake.rows_accepted(),
+            "rows_rejected": intake.rows_rejected(),
+            "warnings": intake.warnings(),
+        },
+        "problems": intake.problems.iter().map(|p| serde_json::json!({
+            "file": p.file,
+            "line": p.line,
+            "column": p.column,
+            "code": p.code.code(),
+            "severity": if p.code.is_error() { "error" } else { "warning" },
+            "value": p.value,
+            "reason": p.reason,
+            "fix": p.code.fix(),
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+pub fn run_summary(s: &RunSummary) -> String {
+    let i = &s.intake;
+    let mut out = format!(
+        "hcount: count year {}: {} from {}: {} accepted, {} rejected, {}\n",
+        i.year.year,
+        plural(i.rows_read(), "row", "rows"),
+        plural(i.reports.len() as u64, "file", "files"),
+        thousands(i.rows_accepted()),
+        thousands(i.rows_rejected()),
+        plural(i.warnings(), "warning", "warnings"),
+    );
+    let _ = writeln!(
+        out,
+        "hcount: {} after deduplication, {} counted as homeless; output in {}",
+        plural(s.persons as u64, "person", "persons"),
+        thousands(s.counted),
+        s.out.display()
+    );
+    if i.rows_rejected() > 0 {
+        let _ = writeln!(
+            out,
+            "hcount: see {} for the rejected rows",
+            s.out.join("rejected.csv").display()
+        );
+    }
+    out
+}
+
+pub fn rules_text() -> String {
+    let mut out = String::new();
+    for r in Rule::ALL {
+        let kind = if r.is_error() {
+            "rejects the row"
+        } else {
+            "warning"
+        };
+        let _ = writeln!(
+            out,
+            "{}  {} ({kind})\n      fix: {}",
+            r.code(),
+            r.title(),
+            r.fix()
+        );
+    }
+    out
+}

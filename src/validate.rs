@@ -1,0 +1,1151 @@
+//! Validate: every rule of the submission format, for every row, with a stable rule code.
+//!
+//! A row is either accepted (handed to a [`RowSink`] as a typed [`ValidRow`]) or rejected
+//! (listed with file, line, column, value and reason). Optional values that are not valid
+//! become `unknown` with a warning and never drop the row. `validate` and `run` use this same
+//! code, so a file that passes `hcount validate` is counted the same way by `hcount run`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::cpr::{self, Cpr, CprError};
+use crate::ingest::{self, FileError, FileFormat, Record, SourceFile};
+use crate::spec::{self, Column};
+
+/// Stable rule codes. `E…` rejects the row, `W…` is a warning. Documented in `docs/RULES.md`;
+/// never renumber a code: submitters look them up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Rule {
+    E001,
+    E002,
+    E003,
+    E004,
+    E005,
+    E006,
+    E007,
+    E008,
+    E009,
+    E010,
+    E011,
+    E012,
+    E013,
+    E014,
+    W001,
+    W002,
+    W003,
+    W004,
+    W005,
+    W006,
+    W007,
+    W008,
+    W009,
+    W010,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 24] = [
+        Rule::E001,
+        Rule::E002,
+        Rule::E003,
+        Rule::E004,
+        Rule::E005,
+        Rule::E006,
+        Rule::E007,
+        Rule::E008,
+        Rule::E009,
+        Rule::E010,
+        Rule::E011,
+        Rule::E012,
+        Rule::E013,
+        Rule::E014,
+        Rule::W001,
+        Rule::W002,
+        Rule::W003,
+        Rule::W004,
+        Rule::W005,
+        Rule::W006,
+        Rule::W007,
+        Rule::W008,
+        Rule::W009,
+        Rule::W010,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::E001 => "E001",
+            Rule::E002 => "E002",
+            Rule::E003 => "E003",
+            Rule::E004 => "E004",
+            Rule::E005 => "E005",
+            Rule::E006 => "E006",
+            Rule::E007 => "E007",
+            Rule::E008 => "E008",
+            Rule::E009 => "E009",
+            Rule::E010 => "E010",
+            Rule::E011 => "E011",
+            Rule::E012 => "E012",
+            Rule::E013 => "E013",
+            Rule::E014 => "E014",
+            Rule::W001 => "W001",
+            Rule::W002 => "W002",
+            Rule::W003 => "W003",
+            Rule::W004 => "W004",
+            Rule::W005 => "W005",
+            Rule::W006 => "W006",
+            Rule::W007 => "W007",
+            Rule::W008 => "W008",
+            Rule::W009 => "W009",
+            Rule::W010 => "W010",
+        }
+    }
+
+    pub fn is_error(self) -> bool {
+        self.code().starts_with('E')
+    }
+
+    /// What the rule means, in a line.
+    pub fn title(self) -> &'static str {
+        match self {
+            Rule::E001 => "a required column is missing from the file",
+            Rule::E002 => "a required value is empty",
+            Rule::E003 => "the value is not one of the allowed codes",
+            Rule::E004 => "count_year is not a year",
+            Rule::E005 => "count_year is not the year of this count",
+            Rule::E006 => "respondent_id is not a valid id",
+            Rule::E007 => "cpr is not a CPR number",
+            Rule::E008 => "the date in the CPR number does not exist",
+            Rule::E009 => "birth_date is not a valid date",
+            Rule::E010 => "the birth date is after the count date",
+            Rule::E011 => "the birth date gives an age over 110",
+            Rule::E012 => "municipality is not a municipality code",
+            Rule::E013 => "the row has more fields than the header",
+            Rule::E014 => "the row has fewer fields than the header",
+            Rule::W001 => "unknown column, ignored",
+            Rule::W002 => "the column appears twice; the first is used",
+            Rule::W003 => "birth_date disagrees with the CPR number; the CPR number is used",
+            Rule::W004 => "sex disagrees with the CPR number; the CPR number is used",
+            Rule::W005 => "sex is not a valid code; treated as missing",
+            Rule::W006 => "initials are not 2–4 letters; treated as missing",
+            Rule::W007 => "the value is not one of the allowed codes; treated as unknown",
+            Rule::W008 => "children is not a number from 0 to 20; treated as unknown",
+            Rule::W009 => "home_municipality is not a municipality code; treated as unknown",
+            Rule::W010 => {
+                "the person cannot be identified (no CPR, and birth_date, sex or initials missing)"
+            }
+        }
+    }
+
+    /// How to fix it, in a line.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Rule::E001 => "add the column to the header row (English name or Danish alias)",
+            Rule::E002 => "fill in the value",
+            Rule::E003 => "use one of the codes listed in the format (docs/RULES.md)",
+            Rule::E004 => "write the year with four digits, e.g. 2026",
+            Rule::E005 => "use the current count's year, or send the row with that year's count",
+            Rule::E006 => "use 1–64 characters of A–Z a–z 0–9 . _ -",
+            Rule::E007 => {
+                "write DDMMYY-SSSS or DDMMYYSSSS (10 digits); if Excel removed a leading 0, format the column as text"
+            }
+            Rule::E008 => "check the first six digits (DDMMYY)",
+            Rule::E009 => "write dd-mm-yyyy, dd.mm.yyyy, dd/mm/yyyy or yyyy-mm-dd",
+            Rule::E010 => "check the birth date or CPR number",
+            Rule::E011 => "check the birth date or CPR number (and its century digit)",
+            Rule::E012 => "use the 3-digit municipality code, e.g. 101 for København",
+            Rule::E013 => "remove the extra field, or quote a value that contains the delimiter",
+            Rule::E014 => "the row is cut short: fill in the missing fields",
+            Rule::W001 => "remove the column, or check its spelling",
+            Rule::W002 => "remove the second column",
+            Rule::W003 => "check the birth date and the CPR number",
+            Rule::W004 => "check sex and the CPR number",
+            Rule::W005 => "use m / mand / male or k / kvinde / f / female",
+            Rule::W006 => "write 2–4 letters, e.g. JPH",
+            Rule::W007 => "use one of the codes listed in the format (docs/RULES.md)",
+            Rule::W008 => "write the number of children under 18, 0–20",
+            Rule::W009 => "use the 3-digit municipality code, or leave it empty",
+            Rule::W010 => {
+                "give the CPR number, or all three of birth_date, sex and initials, so the person is not counted twice"
+            }
+        }
+    }
+}
+
+/// One rejection or warning.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Problem {
+    pub file: Arc<str>,
+    pub line: u64,
+    pub column: String,
+    pub code: Rule,
+    /// The offending value, safe to show: CPR-like digits are masked, long values cut.
+    pub value: String,
+    pub reason: String,
+}
+
+/// Per-file counts, for `tables/intake.csv` and the summaries.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub respondent_ids: BTreeSet<String>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub warnings: u64,
+    #[serde(skip)]
+    pub format: Option<FileFormat>,
+}
+
+/// The count year and its count date, which several rules need.
+#[derive(Debug, Clone, Copy)]
+pub struct CountYear {
+    pub year: i32,
+    pub date: NaiveDate,
+}
+
+impl CountYear {
+    pub fn new(year: i32) -> Option<CountYear> {
+        if !(1900..=2200).contains(&year) {
+            return None;
+        }
+        Some(CountYear {
+            year,
+            date: spec::count_date(year)?,
+        })
+    }
+}
+
+/// How the row identifies its person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    Cpr(Cpr),
+    None,
+}
+
+/// An accepted row with typed, canonical values.
+#[derive(Debug, Clone)]
+pub struct ValidRow<'a> {
+    pub line: u64,
+    pub count_year: i32,
+    pub respondent_id: &'a str,
+    pub respondent_type: &'static str,
+    pub identity: Identity,
+    /// From the CPR number when there is one, else from `birth_date`.
+    pub birth_date: Option<NaiveDate>,
+    /// From the CPR number when there is one, else from `sex`.
+    pub male: Option<bool>,
+    /// Upper-cased, dots and spaces removed.
+    pub initials: Option<String>,
+    pub age: Option<i32>,
+    pub municipality: u16,
+    pub home_municipality: Option<u16>,
+    pub situation: &'static str,
+    pub residence: &'static str,
+    pub duration: Option<&'static str>,
+    pub mental_illness: Option<&'static str>,
+    pub substance_abuse: Option<String>,
+    pub income: Option<&'static str>,
+    pub children: Option<i32>,
+    pub support: Option<String>,
+    pub housing_queue: Option<&'static str>,
+    pub action_plan: Option<&'static str>,
+}
+
+impl ValidRow<'_> {
+    /// The alternative key's parts (birth date, sex, initials), when all three are known.
+    pub fn alt_parts(&self) -> Option<(NaiveDate, bool, &str)> {
+        Some((self.birth_date?, self.male?, self.initials.as_deref()?))
+    }
+}
+
+/// Where accepted rows go: the staging table in `run`, nowhere in `validate`.
+pub trait RowSink {
+    fn accept(&mut self, file: &SourceFile, row: &ValidRow<'_>);
+}
+
+impl RowSink for () {
+    fn accept(&mut self, _: &SourceFile, _: &ValidRow<'_>) {}
+}
+
+/// The result of validating one file.
+pub struct FileOutcome {
+    pub report: FileReport,
+    pub problems: Vec<Problem>,
+}
+
+/// The count year a file declares: the `count_year` of its first data row, if valid. Used to
+/// pick the run's year when `--year` is not given (see `docs/DECISIONS.md`).
+pub fn peek_year(file: &SourceFile) -> Option<i32> {
+    let mut column = None;
+    let mut year = None;
+    let mut header_seen = false;
+    let _ = ingest::read_records(file, |_, record| {
+        if !header_seen {
+            header_seen = true;
+            column = (0..record.len())
+                .find(|&i| Column::from_header(record.get(i)) == Some(Column::CountYear));
+            return column.is_some();
+        }
+        year = column.and_then(|i| record.get(i).parse::<i32>().ok());
+        false
+    });
+    year
+}
+
+/// Validates one file, handing each accepted row to `sink`.
+pub fn validate_file(
+    file: &SourceFile,
+    year: CountYear,
+    sink: &mut dyn RowSink,
+) -> Result<FileOutcome, FileError> {
+    let name: Arc<str> = Arc::from(file.name.as_str());
+    let mut v = Validator {
+        file,
+        name: name.clone(),
+        year,
+        header: None,
+        report: FileReport {
+            file: file.name.clone(),
+            ..FileReport::default()
+        },
+        problems: Vec::new(),
+        row_problems: Vec::new(),
+    };
+    let format = ingest::read_records(file, |line, record| {
+        if v.header.is_none() {
+            v.read_header(line, record);
+        } else {
+            v.row(line, record, sink);
+        }
+        true
+    })?;
+    v.report.format = Some(format);
+    v.report.warnings = v.problems.iter().filter(|p| !p.code.is_error()).count() as u64;
+    debug_assert_eq!(
+        v.report.rows_read,
+        v.report.rows_accepted + v.report.rows_rejected
+    );
+    Ok(FileOutcome {
+        report: v.report,
+        problems: v.problems,
+    })
+}
+
+struct Header {
+    width: usize,
+    index: [Option<usize>; Column::ALL.len()],
+    missing: Vec<Column>,
+}
+
+impl Header {
+    fn get<'r>(&self, record: &Record<'r>, column: Column) -> &'r str {
+        match self.index[column as usize] {
+            Some(i) => record.get(i),
+            None => "",
+        }
+    }
+}
+
+struct Validator<'f> {
+    file: &'f SourceFile,
+    name: Arc<str>,
+    year: CountYear,
+    header: Option<Header>,
+    report: FileReport,
+    problems: Vec<Problem>,
+    /// Problems of the current row (reused).
+    row_problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn read_header(&mut self, line: u64, record: &Record<'_>) {
+        let mut index = [None; Column::ALL.len()];
+        for i in 0..record.len() {
+            let cell = record.get(i);
+            match Column::from_header(cell) {
+                Some(c) if index[c as usize].is_none() => index[c as usize] = Some(i),
+                Some(c) => self.problems.push(self.problem(
+                    line,
+                    c.name(),
+                    Rule::W002,
+                    cell,
+                    format!(
+                        "column {} appears more than once; column {} is used",
+                        c.name(),
+                        index[c as usize].unwrap_or(0) + 1
+                    ),
+                )),
+                None => self.problems.push(self.problem(
+                    line,
+                    cell,
+                    Rule::W001,
+                    cell,
+                    format!("column {:?} is not part of the format and is ignored", cell),
+                )),
+            }
+        }
+        let missing = Column::ALL
+            .into_iter()
+            .filter(|c| c.required() && index[*c as usize].is_none())
+            .collect();
+        self.header = Some(Header {
+            width: record.len(),
+            index,
+            missing,
+        });
+    }
+
+    fn problem(&self, line: u64, column: &str, code: Rule, value: &str, reason: String) -> Problem {
+        Problem {
+            file: self.name.clone(),
+            line,
+            column: column.to_string(),
+            code,
+            value: safe_value(value),
+            reason,
+        }
+    }
+
+    fn error(&mut self, line: u64, column: Column, code: Rule, value: &str, reason: String) {
+        let p = self.problem(line, column.name(), code, value, reason);
+        self.row_problems.push(p);
+    }
+
+    fn row(&mut self, line: u64, record: &Record<'_>, sink: &mut dyn RowSink) {
+        self.report.rows_read += 1;
+        self.row_problems.clear();
+        let header = self.header.take().expect("header is read first");
+        let respondent = header.get(record, Column::RespondentId);
+        if !respondent.is_empty() && valid_respondent_id(respondent) {
+            if !self.report.respondent_ids.contains(respondent) {
+                self.report.respondent_ids.insert(respondent.to_string());
+            }
+        }
+        let accepted = self.check_row(line, record, &header);
+        self.header = Some(header);
+        match accepted {
+            Some(row) => {
+                self.report.rows_accepted += 1;
+                sink.accept(self.file, &row);
+            }
+            None => self.report.rows_rejected += 1,
+        }
+        self.problems.append(&mut self.row_problems);
+    }
+
+    /// Checks one row; `Some` when it is accepted. Problems go to `row_problems`.
+    fn check_row<'r>(
+        &mut self,
+        line: u64,
+        record: &Record<'r>,
+        header: &Header,
+    ) -> Option<ValidRow<'r>> {
+        if record.len() != header.width {
+            let (rule, what) = if record.len() > header.width {
+                (Rule::E013, "more")
+            } else {
+                (Rule::E014, "fewer")
+            };
+            let p = self.problem(
+                line,
+                "",
+                rule,
+                "",
+                format!(
+                    "the row has {} fields, {what} than the {} columns of the header",
+                    record.len(),
+                    header.width
+                ),
+            );
+            self.row_problems.push(p);
+            return None;
+        }
+        for &c in &header.missing {
+            self.error(
+                line,
+                c,
+                Rule::E001,
+                "",
+                format!(
+                    "the file has no column {} (Danish: {})",
+                    c.name(),
+                    c.danish()
+                ),
+            );
+        }
+        let get = |c: Column| header.get(record, c);
+
+        // Required columns.
+        let count_year = match get(Column::CountYear) {
+            "" if header.index[Column::CountYear as usize].is_some() => {
+                self.required_empty(line, Column::CountYear);
+                None
+            }
+            "" => None,
+            v => match v.parse::<i32>() {
+                Ok(y) if y == self.year.year => Some(y),
+                Ok(y) => {
+                    self.error(
+                        line,
+                        Column::CountYear,
+                        Rule::E005,
+                        v,
+                        format!("the row is for {y}, this count is {}", self.year.year),
+                    );
+                    None
+                }
+                Err(_) => {
+                    self.error(line, Column::CountYear, Rule::E004, v, "not a year".into());
+                    None
+                }
+            },
+        };
+        let respondent_id = match get(Column::RespondentId) {
+            "" => {
+                self.required_empty_if_present(line, header, Column::RespondentId);
+                None
+            }
+            v if valid_respondent_id(v) => Some(v),
+            v => {
+                self.error(
+                    line,
+                    Column::RespondentId,
+                    Rule::E006,
+                    v,
+                    "an id is 1–64 characters of A–Z a–z 0–9 . _ -".into(),
+                );
+                None
+            }
+        };
+        let respondent_type = self.required_code(
+            line,
+            header,
+            Column::RespondentType,
+            get(Column::RespondentType),
+            &spec::RESPONDENT_TYPES,
+        );
+        let situation = self.required_code(
+            line,
+            header,
+            Column::Situation,
+            get(Column::Situation),
+            &spec::SITUATIONS,
+        );
+        let municipality = match get(Column::Municipality) {
+            "" => {
+                self.required_empty_if_present(line, header, Column::Municipality);
+                None
+            }
+            v => match parse_municipality(v) {
+                Some(m) => Some(m),
+                None => {
+                    self.error(
+                        line,
+                        Column::Municipality,
+                        Rule::E012,
+                        v,
+                        "not one of the 98 municipality codes".into(),
+                    );
+                    None
+                }
+            },
+        };
+
+        // Identification: CPR number, else birth date + sex + initials.
+        let cpr_text = get(Column::Cpr);
+        let identity = if cpr_text.is_empty() {
+            Identity::None
+        } else {
+            match cpr::parse(cpr_text) {
+                Ok(c) => Identity::Cpr(c),
+                Err(CprError::Format) => {
+                    self.error(
+                        line,
+                        Column::Cpr,
+                        Rule::E007,
+                        &cpr::mask(cpr_text),
+                        cpr_format_reason(cpr_text),
+                    );
+                    Identity::None
+                }
+                Err(CprError::Date) => {
+                    self.error(
+                        line,
+                        Column::Cpr,
+                        Rule::E008,
+                        &cpr::mask(cpr_text),
+                        "the first six digits are not a real date (DDMMYY)".into(),
+                    );
+                    Identity::None
+                }
+            }
+        };
+        let birth_text = get(Column::BirthDate);
+        let birth_column = if birth_text.is_empty() {
+            None
+        } else {
+            match parse_date(birth_text) {
+                Some(d) => Some(d),
+                None => {
+                    self.error(
+                        line,
+                        Column::BirthDate,
+                        Rule::E009,
+                        birth_text,
+                        "not a date in dd-mm-yyyy, dd.mm.yyyy, dd/mm/yyyy or yyyy-mm-dd".into(),
+                    );
+                    None
+                }
+            }
+        };
+        let sex_text = get(Column::Sex);
+        let sex_column = if sex_text.is_empty() {
+            None
+        } else {
+            match spec::sex(&sex_text.to_lowercase()) {
+                Some(s) => Some(s == "male"),
+                None => {
+                    self.warn(
+                        line,
+                        Column::Sex,
+                        Rule::W005,
+                        sex_text,
+                        "not m/mand/male or k/kvinde/f/female; treated as missing".into(),
+                    );
+                    None
+                }
+            }
+        };
+        let (birth_date, male) = match &identity {
+            Identity::Cpr(Cpr::Person {
+                birth_date, male, ..
+            }) => {
+                if let Some(b) = birth_column.filter(|b| b != birth_date) {
+                    self.warn(
+                        line,
+                        Column::BirthDate,
+                        Rule::W003,
+                        birth_text,
+                        format!(
+                            "birth_date {} disagrees with the CPR number; the CPR number's date is used",
+                            b.format("%d-%m-%Y")
+                        ),
+                    );
+                }
+                if sex_column.is_some_and(|m| m != *male) {
+                    self.warn(
+                        line,
+                        Column::Sex,
+                        Rule::W004,
+                        sex_text,
+                        "sex disagrees with the CPR number; the CPR number's sex is used".into(),
+                    );
+                }
+                (Some(*birth_date), Some(*male))
+            }
+            _ => (birth_column, sex_column),
+        };
+        if let Some(b) = birth_date {
+            let column = if matches!(identity, Identity::Cpr(Cpr::Person { .. })) {
+                Column::Cpr
+            } else {
+                Column::BirthDate
+            };
+            let shown = if column == Column::Cpr {
+                cpr::mask(cpr_text)
+            } else {
+                birth_text.to_string()
+            };
+            if b > self.year.date {
+                self.error(
+                    line,
+                    column,
+                    Rule::E010,
+                    &shown,
+                    format!(
+                        "born {}, after the count date {}",
+                        b.format("%d-%m-%Y"),
+                        self.year.date.format("%d-%m-%Y")
+                    ),
+                );
+            } else if spec::age_on(b, self.year.date) > 110 {
+                self.error(
+                    line,
+                    column,
+                    Rule::E011,
+                    &shown,
+                    format!(
+                        "born {}: {} years old on the count date",
+                        b.format("%d-%m-%Y"),
+                        spec::age_on(b, self.year.date)
+                    ),
+                );
+            }
+        }
+        let initials_text = get(Column::Initials);
+        let initials = if initials_text.is_empty() {
+            None
+        } else {
+            match normalise_initials(initials_text) {
+                Some(i) => Some(i),
+                None => {
+                    self.warn(
+                        line,
+                        Column::Initials,
+                        Rule::W006,
+                        initials_text,
+                        "initials are 2–4 letters (dots and spaces are ignored); treated as missing"
+                            .into(),
+                    );
+                    None
+                }
+            }
+        };
+
+        // Optional columns: an invalid value becomes unknown, with a warning.
+        let residence = self
+            .optional_code(
+                line,
+                Column::Residence,
+                get(Column::Residence),
+                &spec::RESIDENCE,
+            )
+            .unwrap_or("permanent");
+        let duration = self.optional_code(
+            line,
+            Column::Duration,
+            get(Column::Duration),
+            &spec::DURATIONS,
+        );
+        let mental_illness =
+            self.optional_yes_no(line, Column::MentalIllness, get(Column::MentalIllness));
+        let housing_queue =
+            self.optional_yes_no(line, Column::HousingQueue, get(Column::HousingQueue));
+        let action_plan = self.optional_yes_no(line, Column::ActionPlan, get(Column::ActionPlan));
+        let income = self.optional_code(line, Column::Income, get(Column::Income), &spec::INCOMES);
+        let substance_abuse = self.optional_list(
+            line,
+            Column::SubstanceAbuse,
+            get(Column::SubstanceAbuse),
+            &spec::SUBSTANCES,
+        );
+        let support =
+            self.optional_list(line, Column::Support, get(Column::Support), &spec::SUPPORTS);
+        let children = match get(Column::Children) {
+            "" => None,
+            v => match v.parse::<i32>() {
+                Ok(n) if (0..=20).contains(&n) => Some(n),
+                _ => {
+                    self.warn(
+                        line,
+                        Column::Children,
+                        Rule::W008,
+                        v,
+                        "not a whole number from 0 to 20; treated as unknown".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let home_municipality = match get(Column::HomeMunicipality) {
+            "" => None,
+            v => match parse_municipality(v) {
+                Some(m) => Some(m),
+                None => {
+                    self.warn(
+                        line,
+                        Column::HomeMunicipality,
+                        Rule::W009,
+                        v,
+                        "not one of the 98 municipality codes; treated as unknown".into(),
+                    );
+                    None
+                }
+            },
+        };
+
+        if self.row_problems.iter().any(|p| p.code.is_error()) {
+            return None;
+        }
+        let row = ValidRow {
+            line,
+            count_year: count_year?,
+            respondent_id: respondent_id?,
+            respondent_type: respondent_type?,
+            identity,
+            birth_date,
+            male,
+            initials,
+            age: birth_date.map(|b| spec::age_on(b, self.year.date)),
+            municipality: municipality?,
+            home_municipality,
+            situation: situation?,
+            residence,
+            duration,
+            mental_illness,
+            substance_abuse,
+            income,
+            children,
+            support,
+            housing_queue,
+            action_plan,
+        };
+        if row.identity == Identity::None && row.alt_parts().is_none() {
+            let missing: Vec<&str> = [
+                (row.birth_date.is_none(), "birth_date"),
+                (row.male.is_none(), "sex"),
+                (row.initials.is_none(), "initials"),
+            ]
+            .into_iter()
+            .filter_map(|(m, n)| m.then_some(n))
+            .collect();
+            self.warn(
+                line,
+                Column::Cpr,
+                Rule::W010,
+                "",
+                format!(
+                    "no CPR number and no {}: the row is counted as its own person and cannot be matched with other reports",
+                    missing.join(", ")
+                ),
+            );
+        }
+        Some(row)
+    }
+
+    fn warn(&mut self, line: u64, column: Column, code: Rule, value: &str, reason: String) {
+        self.error(line, column, code, value, reason);
+    }
+
+    fn required_empty(&mut self, line: u64, column: Column) {
+        self.error(
+            line,
+            column,
+            Rule::E002,
+            "",
+            format!("{} is required", column.name()),
+        );
+    }
+
+    /// An empty required value is E002, unless the whole column is missing (E001 says so).
+    fn required_empty_if_present(&mut self, line: u64, header: &Header, column: Column) {
+        if header.index[column as usize].is_some() {
+            self.required_empty(line, column);
+        }
+    }
+
+    fn required_code(
+        &mut self,
+        line: u64,
+        header: &Header,
+        column: Column,
+        value: &str,
+        list: &'static [spec::Code],
+    ) -> Option<&'static str> {
+        if value.is_empty() {
+            self.required_empty_if_present(line, header, column);
+            return None;
+        }
+        match spec::find_code(list, &value.to_lowercase()) {
+            Some(c) => Some(c.code),
+            None => {
+                self.error(
+                    line,
+                    column,
+                    Rule::E003,
+                    value,
+                    format!("not a {} code", column.name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn optional_code(
+        &mut self,
+        line: u64,
+        column: Column,
+        value: &str,
+        list: &'static [spec::Code],
+    ) -> Option<&'static str> {
+        if value.is_empty() {
+            return None;
+        }
+        let lower = value.to_lowercase();
+        let found = spec::find_code(list, &lower)
+            .map(|c| c.code)
+            .or_else(|| (lower == "uoplyst").then_some("unknown"));
+        match found {
+            Some(c) => Some(c),
+            None => {
+                self.warn(
+                    line,
+                    column,
+                    Rule::W007,
+                    value,
+                    format!("not a {} code; treated as unknown", column.name()),
+                );
+                Some("unknown")
+            }
+        }
+    }
+
+    fn optional_yes_no(&mut self, line: u64, column: Column, value: &str) -> Option<&'static str> {
+        if value.is_empty() {
+            return None;
+        }
+        match spec::yes_no(&value.to_lowercase()) {
+            Some(v) => Some(v),
+            None => {
+                self.warn(
+                    line,
+                    column,
+                    Rule::W007,
+                    value,
+                    format!(
+                        "{} is yes/ja, no/nej or unknown/uoplyst; treated as unknown",
+                        column.name()
+                    ),
+                );
+                Some("unknown")
+            }
+        }
+    }
+
+    /// A `|`-separated list of named items, or `none`, or `unknown`; canonical form: the items
+    /// in the order of the format, without repeats.
+    fn optional_list(
+        &mut self,
+        line: u64,
+        column: Column,
+        value: &str,
+        list: &'static [spec::Code],
+    ) -> Option<String> {
+        if value.is_empty() {
+            return None;
+        }
+        match canonical_list(value, list) {
+            Some(v) => Some(v),
+            None => {
+                self.warn(
+                    line,
+                    column,
+                    Rule::W007,
+                    value,
+                    format!(
+                        "{} is a list separated by | of {}, or none, or unknown; treated as unknown",
+                        column.name(),
+                        list.iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                Some("unknown".to_string())
+            }
+        }
+    }
+}
+
+fn canonical_list(value: &str, list: &'static [spec::Code]) -> Option<String> {
+    let lower = value.to_lowercase();
+    let items: Vec<&str> = lower.split('|').map(str::trim).collect();
+    if items.len() == 1 {
+        match items[0] {
+            "none" | "ingen" => return Some("none".into()),
+            "unknown" | "uoplyst" => return Some("unknown".into()),
+            _ => {}
+        }
+    }
+    let mut seen = vec![false; list.len()];
+    for item in items {
+        let i = list.iter().position(|c| c.code == item)?;
+        seen[i] = true;
+    }
+    let out: Vec<&str> = list
+        .iter()
+        .zip(seen)
+        .filter_map(|(c, s)| s.then_some(c.code))
+        .collect();
+    Some(out.join("|"))
+}
+
+fn valid_respondent_id(v: &str) -> bool {
+    (1..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A municipality code: three digits, one of the 98. Excel may have written `101.0`.
+pub fn parse_municipality(v: &str) -> Option<u16> {
+    let v = v.strip_suffix(".0").unwrap_or(v);
+    if v.len() != 3 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let code: u16 = v.parse().ok()?;
+    spec::municipality_index()[code as usize].then_some(code)
+}
+
+/// `dd-mm-yyyy`, `dd.mm.yyyy`, `dd/mm/yyyy` or `yyyy-mm-dd`; one-digit day and month accepted.
+pub fn parse_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let y = v[..4].parse().ok()?;
+        let m = v[5..7].parse().ok()?;
+        let d = v[8..10].parse().ok()?;
+        if !v[..4]
+            .bytes()
+            .chain(v[5..7].bytes())
+            .chain(v[8..].bytes())
+            .all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        return NaiveDate::from_ymd_opt(y, m, d);
+    }
+    let sep = b
+        .iter()
+        .copied()
+        .find(|c| matches!(c, b'-' | b'.' | b'/'))?;
+    let mut parts = v.split(sep as char);
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || !(1..=2).contains(&d.len())
+        || !(1..=2).contains(&m.len())
+        || y.len() != 4
+        || !d
+            .bytes()
+            .chain(m.bytes())
+            .chain(y.bytes())
+            .all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// 2–4 letters once dots and spaces are removed; upper-cased.
+pub fn normalise_initials(v: &str) -> Option<String> {
+    let letters: String = v
+        .chars()
+        .filter(|c| *c != '.' && !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect();
+    let n = letters.chars().count();
+    ((2..=4).contains(&n) && letters.chars().all(char::is_alphabetic)).then_some(letters)
+}
+
+fn cpr_format_reason(v: &str) -> String {
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    if digits == 9 && v.bytes().all(|b| b.is_ascii_digit()) {
+        "9 digits: a leading 0 is probably missing (Excel drops it when the column is a number)"
+            .into()
+    } else {
+        format!(
+            "{} characters; a CPR number is DDMMYY-SSSS or DDMMYYSSSS",
+            v.chars().count()
+        )
+    }
+}
+
+/// Makes a value safe to show in any output: anything that looks like a CPR number (ten
+/// digits, a dash allowed after six) is masked as `DDMMYY-****`, and long values are cut.
+pub fn safe_value(v: &str) -> String {
+    const MAX: usize = 80;
+    let mut out = String::with_capacity(v.len().min(MAX + 3));
+    let chars: Vec<char> = v.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some(len) = cpr_like_at(&chars, i) {
+            out.extend(&chars[i..i + 6]);
+            out.push_str("-****");
+            i += len;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+        if out.chars().count() >= MAX {
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// Length of a CPR-like run starting at `i`: 9 or 10 digits (9: a CPR number that lost its
+/// leading zero in Excel), or 6 digits, a dash and 4 characters — not part of a longer run.
+fn cpr_like_at(chars: &[char], i: usize) -> Option<usize> {
+    if i > 0 && chars[i - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let digits = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let end_ok = |j: usize| !chars.get(j).is_some_and(|c| c.is_ascii_alphanumeric());
+    if digits == 9 || digits == 10 {
+        return Some(digits);
+    }
+    if digits == 6
+        && chars.get(i + 6) == Some(&'-')
+        && (i + 7..i + 11).all(|j| chars.get(j).is_some_and(|c| c.is_ascii_alphanumeric()))
+        && end_ok(i + 11)
+    {
+        return Some(11);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd);
+        assert_eq!(parse_date("07-02-2024"), d(2024, 2, 7));
+        assert_eq!(parse_date("7.2.2024"), d(2024, 2, 7));
+        assert_eq!(parse_date("07/02/2024"), d(2024, 2, 7));
+        assert_eq!(parse_date("2024-02-07"), d(2024, 2, 7));
+        assert_eq!(parse_date("31-02-2024"), None);
+        assert_eq!(parse_date("2024/02/07"), None);
+        assert_eq!(parse_date("07-02-24"), None);
+        assert_eq!(parse_date("soon"), None);
+        assert_eq!(parse_date("+7-02-2024"), None);
+    }
+
+    #[test]
+    fn initials() {
+        assert_eq!(normalise_initials("J.P.H."), Some("JPH".into()));
+        assert_eq!(normalise_initials("æ ø"), Some("ÆØ".into()));
+        assert_eq!(normalise_initials("J"), None);
+        assert_eq!(normalise_initials("ABCDE"), None);
+        assert_eq!(normalise_initials("J5"), None);
+    }
+
+    #[test]
+    fn lists() {
+        let s = &spec::SUBSTANCES;
+        assert_eq!(
+            canonical_list("Hard_drugs|alcohol|alcohol", s),
+            Some("alcohol|hard_drugs".into())
+        );
+        assert_eq!(canonical_list("none", s), Some("none".into()));
+        assert_eq!(canonical_list("none|alcohol", s), None);
+        assert_eq!(canonical_list("beer", s), None);
+    }
+
+    #[test]
+    fn municipalities() {
+        assert_eq!(parse_municipality("101"), Some(101));
+        assert_eq!(parse_municipality("101.0"), Some(101));
+        assert_eq!(parse_municipality("999"), None);
+        assert_eq!(parse_municipality("0101"), None);
+    }
+
+    #[test]
+    fn cpr_like_values_are_masked() {
+        assert_eq!(safe_value("0101801234"), "010180-****");
+        assert_eq!(safe_value("x 010180-1234 y"), "x 010180-**** y");
+        assert_eq!(safe_value("010180-1AB2"), "010180-****");
+        assert_eq!(safe_value("101801234"), "101801-****");
+        assert_eq!(safe_value("12345678901"), "12345678901");
+        assert_eq!(safe_value("2024"), "2024");
+        assert!(safe_value(&"x".repeat(10_000)).chars().count() <= 81);
+    }
+}

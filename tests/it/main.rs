@@ -1,1 +1,8 @@
+//! The integration tests: one binary (ripgrep style), calling `hcount` as a user would.
 
+mod cli;
+mod dedup;
+mod handworked;
+mod outputs;
+mod rules;
+mod util;

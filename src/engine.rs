@@ -299,3 +299,65 @@ fn municipalities_table() -> Result<MemTable, EngineError> {
     .map_err(datafusion::error::DataFusionError::from)?;
     Ok(MemTable::try_new(schema, vec![vec![batch]])?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_query_file_is_compiled_in_and_named_after_its_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut on_disk = Vec::new();
+        for sub in ["", "tables/"] {
+            for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if name.ends_with(".sql") {
+                    on_disk.push(format!("{sub}{name}"));
+                }
+            }
+        }
+        on_disk.sort();
+        let mut compiled: Vec<String> = PIPELINE
+            .iter()
+            .chain(TABLES)
+            .map(|q| q.file.to_string())
+            .collect();
+        compiled.sort();
+        assert_eq!(on_disk, compiled);
+        for q in PIPELINE.iter().chain(TABLES) {
+            let stem = q.file.rsplit('/').next().unwrap().trim_end_matches(".sql");
+            let stem = stem.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+            assert_eq!(stem, q.name, "{}", q.file);
+        }
+        // Pipeline files run in file-name order.
+        let mut sorted = PIPELINE.to_vec();
+        sorted.sort_by_key(|q| q.file);
+        assert_eq!(
+            sorted.iter().map(|q| q.file).collect::<Vec<_>>(),
+            PIPELINE.iter().map(|q| q.file).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn precedence_in_sql_matches_the_spec() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let rows = rt.block_on(async {
+            let ctx = SessionContext::new();
+            let df = ctx.sql(PIPELINE[0].sql).await.unwrap();
+            let batches = df.collect().await.unwrap();
+            crate::tables::Table::from_batches(&batches).unwrap().rows
+        });
+        let sql: Vec<(String, String)> = rows
+            .into_iter()
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect();
+        let spec: Vec<(String, String)> = spec::SITUATIONS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((i + 1).to_string(), c.code.to_string()))
+            .collect();
+        assert_eq!(sql, spec);
+    }
+}

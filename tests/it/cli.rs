@@ -88,3 +88,22 @@ fn rules_are_listed_with_fixes() {
         assert!(text.contains(code));
     }
 }
+
+#[test]
+fn every_rule_is_documented() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/RULES.md")).unwrap();
+    let out = hcount().arg("rules").output().unwrap();
+    for line in stdout(&out).lines().filter(|l| !l.starts_with(' ')) {
+        let (code, rest) = line.split_once("  ").unwrap();
+        let title = rest.rsplit_once(" (").unwrap().0;
+        assert!(
+            doc.contains(&format!("| `{code}` |")),
+            "{code} not in docs/RULES.md"
+        );
+        assert!(
+            doc.contains(title),
+            "{code}: {title:?} not in docs/RULES.md"
+        );
+    }
+}

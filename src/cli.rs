@@ -44,6 +44,9 @@ enum Command {
     Validate(ValidateArgs),
     /// Generate a realistic synthetic submission set (for demos, tests and benchmarks).
     Synth(SynthArgs),
+    /// Write an empty submission template (CSV with Danish headers, and .xlsx with code
+    /// lists and drop-downs) for services to fill in.
+    Template(TemplateArgs),
     /// List the validation rules: code, meaning and how to fix.
     Rules,
 }
@@ -148,6 +151,27 @@ struct SynthArgs {
     year: i32,
     #[arg(long, value_enum, default_value_t = Style::Messy)]
     style: Style,
+}
+
+#[derive(Debug, clap::Args)]
+struct TemplateArgs {
+    /// Folder to write hcount-skabelon.csv and hcount-skabelon.xlsx into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+    /// Count year for the example row (default: the next count).
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+}
+
+/// The next count's year: counts are in week 6 of even years.
+fn next_count_year() -> i32 {
+    use chrono::Datelike;
+    let today = chrono::Local::now().date_naive();
+    let mut y = today.year();
+    while y % 2 != 0 || crate::spec::count_date(y).is_some_and(|d| d < today) {
+        y += 1;
+    }
+    y
 }
 
 /// Parses `1GiB`, `512MiB`, `2G`, `100M`, `4096`.
@@ -257,6 +281,14 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 s.bad_rows,
                 args.out.display()
             );
+            Ok(exit::OK)
+        }
+        Command::Template(args) => {
+            let year = args.year.unwrap_or_else(next_count_year);
+            let written = crate::template::write(&args.out, year).map_err(Failure::cannot_run)?;
+            for p in written {
+                eprintln!("hcount: wrote {}", p.display());
+            }
             Ok(exit::OK)
         }
         Command::Rules => {

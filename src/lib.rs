@@ -19,4 +19,5 @@ pub mod staging;
 pub mod summary;
 pub mod synth;
 pub mod tables;
+pub mod template;
 pub mod validate;

@@ -336,6 +336,8 @@ struct Header {
     width: usize,
     index: [Option<usize>; Column::ALL.len()],
     missing: Vec<Column>,
+    /// The reason given for each missing column (same order).
+    missing_hints: Vec<String>,
 }
 
 impl Header {
@@ -376,23 +378,63 @@ impl Validator<'_> {
                         index[c as usize].unwrap_or(0) + 1
                     ),
                 )),
-                None => self.problems.push(self.problem(
-                    line,
-                    cell,
-                    Rule::W001,
-                    cell,
-                    format!("column {:?} is not part of the format and is ignored", cell),
-                )),
+                None => {
+                    let hint = match suggest(cell, column_names()) {
+                        Some(c) => format!("; did you mean {c:?}?"),
+                        None => String::new(),
+                    };
+                    self.problems.push(self.problem(
+                        line,
+                        cell,
+                        Rule::W001,
+                        cell,
+                        format!("column {cell:?} is not part of the format and is ignored{hint}"),
+                    ))
+                }
             }
         }
-        let missing = Column::ALL
+        let missing: Vec<Column> = Column::ALL
             .into_iter()
             .filter(|c| c.required() && index[*c as usize].is_none())
             .collect();
+        // Why a column is missing, in the words a person needs: a typo, or a wrong delimiter.
+        let mut missing_hints = Vec::new();
+        for &c in &missing {
+            let found = (0..record.len()).map(|i| record.get(i)).find(|cell| {
+                Column::from_header(cell).is_none()
+                    && suggest(cell, [c.name(), c.danish()]).is_some()
+            });
+            let mut hint = format!(
+                "the file has no column {} (Danish: {})",
+                c.name(),
+                c.danish()
+            );
+            if let Some(found) = found {
+                hint.push_str(&format!("; found {found:?} — a typo?"));
+            } else if record.len() == 1 {
+                let cell = record.get(0);
+                let sep = if cell.contains('\t') {
+                    "tabs"
+                } else if cell.contains('|') {
+                    "|"
+                } else {
+                    ""
+                };
+                if sep.is_empty() {
+                    hint.push_str("; the header has only one column — is the delimiter ; or , ?");
+                } else {
+                    hint.push_str(&format!(
+                        "; the header has only one column and is separated by {sep} — save the file as CSV with ; or ,"
+                    ));
+                }
+            }
+            missing_hints.push(hint);
+        }
         self.header = Some(Header {
             width: record.len(),
             index,
             missing,
+            missing_hints,
         });
     }
 
@@ -461,18 +503,8 @@ impl Validator<'_> {
             self.row_problems.push(p);
             return None;
         }
-        for &c in &header.missing {
-            self.error(
-                line,
-                c,
-                Rule::E001,
-                "",
-                format!(
-                    "the file has no column {} (Danish: {})",
-                    c.name(),
-                    c.danish()
-                ),
-            );
+        for (&c, hint) in header.missing.iter().zip(&header.missing_hints) {
+            self.error(line, c, Rule::E001, "", hint.clone());
         }
         let get = |c: Column| header.get(record, c);
 
@@ -855,7 +887,7 @@ impl Validator<'_> {
                     column,
                     Rule::E003,
                     value,
-                    format!("not a {} code", column.name()),
+                    format!("not a {} code{}", column.name(), did_you_mean(value, list)),
                 );
                 None
             }
@@ -884,7 +916,11 @@ impl Validator<'_> {
                     column,
                     Rule::W007,
                     value,
-                    format!("not a {} code; treated as unknown", column.name()),
+                    format!(
+                        "not a {} code{}; treated as unknown",
+                        column.name(),
+                        did_you_mean(value, list)
+                    ),
                 );
                 Some("unknown")
             }
@@ -945,6 +981,38 @@ impl Validator<'_> {
     }
 }
 
+/// The closest candidate within edit distance 2 (for "did you mean …?").
+pub fn suggest<'c>(value: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let value = value.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&value, c), c))
+        .filter(|(d, c)| *d <= 2 && *d < c.chars().count())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn did_you_mean(value: &str, list: &'static [spec::Code]) -> String {
+    match suggest(value, list.iter().map(|c| c.code)) {
+        Some(c) => format!("; did you mean {c:?}?"),
+        None => String::new(),
+    }
+}
+
 fn canonical_list(value: &str, list: &'static [spec::Code]) -> Option<String> {
     let lower = value.to_lowercase();
     let items: Vec<&str> = lower.split('|').map(str::trim).collect();
@@ -966,6 +1034,10 @@ fn canonical_list(value: &str, list: &'static [spec::Code]) -> Option<String> {
         .filter_map(|(c, s)| s.then_some(c.code))
         .collect();
     Some(out.join("|"))
+}
+
+fn column_names() -> impl Iterator<Item = &'static str> {
+    Column::ALL.into_iter().flat_map(|c| [c.name(), c.danish()])
 }
 
 fn valid_respondent_id(v: &str) -> bool {
@@ -1116,6 +1188,19 @@ mod tests {
         assert_eq!(normalise_initials("J"), None);
         assert_eq!(normalise_initials("ABCDE"), None);
         assert_eq!(normalise_initials("J5"), None);
+    }
+
+    #[test]
+    fn suggestions() {
+        let codes = spec::SITUATIONS.iter().map(|c| c.code);
+        assert_eq!(suggest("homless", codes.clone()), None);
+        assert_eq!(suggest("Shelterr", codes.clone()), Some("shelter"));
+        assert_eq!(
+            suggest("rough_sleping", codes.clone()),
+            Some("rough_sleeping")
+        );
+        assert_eq!(suggest("situatoin", column_names()), Some("situation"));
+        assert_eq!(suggest("xyz", column_names()), None);
     }
 
     #[test]

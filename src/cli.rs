@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::pseudonymise::Key;
+use crate::report::Lang;
 use crate::run::{self, Failure, RunConfig, ValidateConfig, exit};
 use crate::summary;
 
@@ -44,6 +45,9 @@ enum Command {
     Validate(ValidateArgs),
     /// Generate a realistic synthetic submission set (for demos, tests and benchmarks).
     Synth(SynthArgs),
+    /// Re-render charts, report.html and report.md of an existing run's output folder,
+    /// from its tables (no submissions, no key needed).
+    Report(ReportArgs),
     /// Write an empty submission template (CSV with Danish headers, and .xlsx with code
     /// lists and drop-downs) for services to fill in.
     Template(TemplateArgs),
@@ -75,11 +79,30 @@ struct RunArgs {
     /// Published figures of earlier counts, for the trend charts (default: shipped copy).
     #[arg(long, value_name = "DIR")]
     history: Option<PathBuf>,
+    /// Language of the report.
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
+    lang: Lang,
     #[command(flatten)]
     resources: Resources,
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// The output folder of `hcount run`.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Language of the report.
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
+    lang: Lang,
+    /// Published figures of earlier counts (default: shipped copy).
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
+    /// Suppression threshold used in the report's municipal figures.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    min_cell: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -120,6 +143,9 @@ struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Language of the messages.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    lang: Lang,
     #[command(flatten)]
     resources: Resources,
 }
@@ -221,12 +247,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Run(args) => {
             let key_file = Key::locate(args.key_file.as_deref())?;
-            if args.history.as_ref().is_some_and(|h| !h.is_dir()) {
-                return Err(Failure::cannot_run(format!(
-                    "--history {}: no such folder",
-                    args.history.unwrap_or_default().display()
-                )));
-            }
+            // Fail on a bad --history before the long work, not after it.
+            run::load_history(args.history.as_deref())?;
             let config = RunConfig {
                 inputs: args.inputs,
                 out: args.out,
@@ -237,6 +259,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 threads: args.resources.threads(),
                 memory_limit: args.resources.memory_limit,
                 quiet: args.quiet,
+                lang: args.lang,
+                history: args.history,
             };
             let summary = run::run(&config)?;
             if !config.quiet {
@@ -252,8 +276,12 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             };
             let intake = run::validate(&config)?;
             match args.format {
-                Format::Text => print!("{}", summary::validate_text(&intake)),
-                Format::Json => println!("{}", summary::validate_json(&intake)),
+                Format::Text => {
+                    print!("{}", summary::validate_text(&intake, args.lang == Lang::Da))
+                }
+                Format::Json => {
+                    println!("{}", summary::validate_json(&intake, args.lang == Lang::Da))
+                }
             }
             Ok(if intake.rows_rejected() > 0 {
                 exit::REJECTED
@@ -281,6 +309,16 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 s.bad_rows,
                 args.out.display()
             );
+            Ok(exit::OK)
+        }
+        Command::Report(args) => {
+            let options = crate::report::ReportOptions {
+                lang: args.lang,
+                history: run::load_history(args.history.as_deref())?,
+                min_cell: args.min_cell,
+            };
+            crate::report::render(&args.out, &options).map_err(Failure::cannot_run)?;
+            eprintln!("hcount: wrote {}", args.out.join("report.html").display());
             Ok(exit::OK)
         }
         Command::Template(args) => {

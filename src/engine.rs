@@ -79,6 +79,10 @@ pub const TABLES: &[Query] = &[
     query!("tables/under_18.sql", "under_18"),
     query!("tables/indicators.sql", "indicators"),
     query!("tables/municipal_indicators.sql", "municipal_indicators"),
+    // Beyond outputs.md: for the report.
+    query!("tables/by_age_group_and_sex.sql", "by_age_group_and_sex"),
+    query!("tables/data_quality.sql", "data_quality"),
+    query!("tables/respondent_feedback.sql", "respondent_feedback"),
 ];
 
 /// Relations written to `<name>.parquet` in the output folder.

@@ -503,6 +503,14 @@ fn read_xlsx(
     mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
     use calamine::{Data, Reader};
+    // An .xlsx file is a zip archive; anything else with that name is a mistake to explain.
+    let mut magic = [0u8; 4];
+    let n = File::open(path)?.read(&mut magic)?;
+    if n < 4 || &magic != b"PK\x03\x04" {
+        return Err(FileError::Xlsx(
+            "the file is named .xlsx but is not an Excel workbook; if it is a CSV file, rename it to .csv".into(),
+        ));
+    }
     let mut workbook =
         calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
     let format = FileFormat {

@@ -6,13 +6,17 @@
 //! no CPR) → [`engine`] (the SQL in `queries/`: deduplicate, classify, tabulate) →
 //! [`tables`] (CSV artefacts) → charts and report.
 
+pub mod charts;
 pub mod cli;
 pub mod cpr;
 pub mod engine;
+pub mod feedback;
+pub mod history;
 pub mod ingest;
 pub mod output;
 pub mod progress;
 pub mod pseudonymise;
+pub mod report;
 pub mod run;
 pub mod spec;
 pub mod staging;

@@ -37,6 +37,9 @@ pub struct RunConfig {
     pub threads: usize,
     pub memory_limit: Option<usize>,
     pub quiet: bool,
+    pub lang: crate::report::Lang,
+    /// `--history DIR`; `None`: the copy shipped with the project.
+    pub history: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,8 +102,14 @@ impl Intake {
 }
 
 /// The count year: `--year`, else the year most files declare in their first data row (ties:
-/// the later year). Rows of any other year are rejected (E005).
-pub fn decide_year(files: &[SourceFile], flag: Option<i32>) -> Result<CountYear, Failure> {
+/// the later year). Rows of any other year are rejected (E005). When no file declares one
+/// (empty files, a wrong delimiter), `validate` checks against the latest count so that it can
+/// still explain the files; `run` asks for `--year`.
+pub fn decide_year(
+    files: &[SourceFile],
+    flag: Option<i32>,
+    fallback_to_latest: bool,
+) -> Result<CountYear, Failure> {
     let year = match flag {
         Some(y) => y,
         None => {
@@ -118,6 +127,7 @@ pub fn decide_year(files: &[SourceFile], flag: Option<i32>) -> Result<CountYear,
                 .into_iter()
                 .max_by_key(|&(y, n)| (n, y))
                 .map(|(y, _)| y)
+                .or_else(|| fallback_to_latest.then(latest_count_year))
                 .ok_or_else(|| {
                     Failure::cannot_run(
                         "cannot tell the count year: no file has a valid count_year in its first row; give --year",
@@ -135,6 +145,7 @@ pub fn decide_year(files: &[SourceFile], flag: Option<i32>) -> Result<CountYear,
 fn intake<S: validate::RowSink + Send>(
     inputs: &[PathBuf],
     year: Option<i32>,
+    fallback_to_latest: bool,
     threads: usize,
     quiet: bool,
     make_sink: impl Fn() -> S + Sync,
@@ -145,7 +156,7 @@ fn intake<S: validate::RowSink + Send>(
         .build()
         .map_err(Failure::cannot_run)?;
     pool.install(|| {
-        let year = decide_year(&files, year)?;
+        let year = decide_year(&files, year, fallback_to_latest)?;
         let progress = crate::progress::files(files.len() as u64, quiet);
         let results: Vec<Result<(FileOutcome, S), Failure>> = files
             .par_iter()
@@ -189,7 +200,14 @@ fn intake<S: validate::RowSink + Send>(
 
 /// `hcount validate`: the intake alone, no key needed, nothing written.
 pub fn validate(config: &ValidateConfig) -> Result<Intake, Failure> {
-    let (intake, _) = intake(&config.inputs, config.year, config.threads, true, || ())?;
+    let (intake, _) = intake(
+        &config.inputs,
+        config.year,
+        true,
+        config.threads,
+        true,
+        || (),
+    )?;
     Ok(intake)
 }
 
@@ -209,6 +227,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     let (intake, sinks) = intake(
         &config.inputs,
         config.year,
+        false,
         config.threads,
         config.quiet,
         || StagingBuilder::new(key.clone()),
@@ -291,6 +310,18 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     let mut counted = 0;
     for (name, batches) in &result.tables {
         let table = Table::from_batches(batches).map_err(Failure::cannot_run)?;
+        if *name == "respondent_feedback" {
+            // Not a published table: it feeds feedback/<respondent_id>.md.
+            crate::feedback::write(
+                &out,
+                intake.year.year,
+                &intake.reports,
+                &intake.problems,
+                &table,
+            )
+            .map_err(|e| io("feedback/", e))?;
+            continue;
+        }
         table
             .write_csv(&tables_dir.join(format!("{name}.csv")))
             .map_err(|e| io(name, e))?;
@@ -343,6 +374,16 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("run.json", e))?;
 
+    crate::report::render(
+        &out,
+        &crate::report::ReportOptions {
+            lang: config.lang,
+            history: load_history(config.history.as_deref())?,
+            min_cell: config.min_cell,
+        },
+    )
+    .map_err(|e| Failure::cannot_run(format!("report: {e}")))?;
+
     dir.commit().map_err(|e| {
         Failure::cannot_run(format!(
             "{}: cannot move the output into place: {e}",
@@ -355,6 +396,26 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
         counted,
         out: config.out.clone(),
     })
+}
+
+/// The published history: `--history DIR`, or the copy compiled into the binary.
+pub fn load_history(dir: Option<&Path>) -> Result<crate::history::History, Failure> {
+    match dir {
+        Some(d) => crate::history::History::load(d)
+            .map_err(|e| Failure::cannot_run(format!("--history: {e}"))),
+        None => Ok(crate::history::History::shipped()),
+    }
+}
+
+/// The year of the latest count held by today (counts are in week 6 of even years).
+fn latest_count_year() -> i32 {
+    use chrono::Datelike;
+    let today = chrono::Local::now().date_naive();
+    let mut y = today.year();
+    while y % 2 != 0 || crate::spec::count_date(y).is_some_and(|d| d > today) {
+        y -= 1;
+    }
+    y
 }
 
 fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {

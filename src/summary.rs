@@ -25,7 +25,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// Problems grouped by rule, each with its locations; then one line per file and a total.
-pub fn validate_text(intake: &Intake) -> String {
+pub fn validate_text(intake: &Intake, da: bool) -> String {
     let mut out = String::new();
     let mut by_rule: BTreeMap<Rule, Vec<&Problem>> = BTreeMap::new();
     for p in &intake.problems {
@@ -33,22 +33,29 @@ pub fn validate_text(intake: &Intake) -> String {
     }
     const SHOWN: usize = 20;
     for (rule, problems) in &by_rule {
-        let kind = if rule.is_error() {
-            "rejected"
+        let kind = match (rule.is_error(), da) {
+            (true, false) => "rejected",
+            (false, false) => "warning",
+            (true, true) => "afvist",
+            (false, true) => "advarsel",
+        };
+        let times = if da {
+            plural(problems.len() as u64, "gang", "gange")
         } else {
-            "warning"
+            plural(problems.len() as u64, "time", "times")
         };
         let _ = writeln!(
             out,
-            "{} {} ({kind}): {} — {}",
+            "{} {} ({kind}): {times} — {}",
             rule.code(),
-            rule.title(),
-            plural(problems.len() as u64, "time", "times"),
-            rule.fix()
+            rule.title_in(da),
+            rule.fix_in(da)
         );
         for p in problems.iter().take(SHOWN) {
             let column = if p.column.is_empty() {
                 String::new()
+            } else if da {
+                format!(", kolonne {}", p.column)
             } else {
                 format!(", column {}", p.column)
             };
@@ -59,14 +66,18 @@ pub fn validate_text(intake: &Intake) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {} line {}{column}{value} — {}",
-                p.file, p.line, p.reason
+                "  {} {} {}{column}{value} — {}",
+                p.file,
+                if da { "linje" } else { "line" },
+                p.line,
+                p.reason.get(da)
             );
         }
         if problems.len() > SHOWN {
             let _ = writeln!(
                 out,
-                "  … and {} more",
+                "  … {} {}",
+                if da { "og" } else { "and" },
                 thousands((problems.len() - SHOWN) as u64)
             );
         }
@@ -75,29 +86,66 @@ pub fn validate_text(intake: &Intake) -> String {
     for r in &intake.reports {
         let _ = writeln!(
             out,
-            "{}: {} read, {} accepted, {} rejected, {}",
+            "{}: {}",
             r.file,
-            plural(r.rows_read, "row", "rows"),
-            thousands(r.rows_accepted),
-            thousands(r.rows_rejected),
-            plural(r.warnings, "warning", "warnings"),
+            counts(
+                r.rows_read,
+                r.rows_accepted,
+                r.rows_rejected,
+                r.warnings,
+                da
+            )
         );
     }
     let _ = writeln!(
         out,
-        "total ({} for count year {}): {} read, {} accepted, {} rejected, {}",
-        plural(intake.reports.len() as u64, "file", "files"),
-        intake.year.year,
-        plural(intake.rows_read(), "row", "rows"),
-        thousands(intake.rows_accepted()),
-        thousands(intake.rows_rejected()),
-        plural(intake.warnings(), "warning", "warnings"),
+        "{}: {}",
+        if da {
+            format!(
+                "i alt ({} for tælleår {})",
+                plural(intake.reports.len() as u64, "fil", "filer"),
+                intake.year.year
+            )
+        } else {
+            format!(
+                "total ({} for count year {})",
+                plural(intake.reports.len() as u64, "file", "files"),
+                intake.year.year
+            )
+        },
+        counts(
+            intake.rows_read(),
+            intake.rows_accepted(),
+            intake.rows_rejected(),
+            intake.warnings(),
+            da
+        )
     );
     out
 }
 
+fn counts(read: u64, accepted: u64, rejected: u64, warnings: u64, da: bool) -> String {
+    if da {
+        format!(
+            "{} læst, {} godkendt, {} afvist, {}",
+            plural(read, "række", "rækker"),
+            thousands(accepted),
+            thousands(rejected),
+            plural(warnings, "advarsel", "advarsler")
+        )
+    } else {
+        format!(
+            "{} read, {} accepted, {} rejected, {}",
+            plural(read, "row", "rows"),
+            thousands(accepted),
+            thousands(rejected),
+            plural(warnings, "warning", "warnings")
+        )
+    }
+}
+
 /// The same as JSON, for scripts.
-pub fn validate_json(intake: &Intake) -> String {
+pub fn validate_json(intake: &Intake, da: bool) -> String {
     let value = serde_json::json!({
         "count_year": intake.year.year,
         "files": intake.reports.iter().map(|r| serde_json::json!({
@@ -121,8 +169,8 @@ pub fn validate_json(intake: &Intake) -> String {
             "code": p.code.code(),
             "severity": if p.code.is_error() { "error" } else { "warning" },
             "value": p.value,
-            "reason": p.reason,
-            "fix": p.code.fix(),
+            "reason": p.reason.get(da),
+            "fix": p.code.fix_in(da),
         })).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&value).unwrap_or_default()

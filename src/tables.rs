@@ -160,7 +160,7 @@ pub fn write_problems<'a>(
                     p.column.clone(),
                     p.code.code().to_string(),
                     p.value.clone(),
-                    p.reason.clone(),
+                    p.reason.en.clone(),
                 ]
             })
             .collect(),

@@ -42,10 +42,11 @@ pub enum Rule {
     W008,
     W009,
     W010,
+    W011,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 24] = [
+    pub const ALL: [Rule; 25] = [
         Rule::E001,
         Rule::E002,
         Rule::E003,
@@ -70,6 +71,7 @@ impl Rule {
         Rule::W008,
         Rule::W009,
         Rule::W010,
+        Rule::W011,
     ];
 
     pub fn code(self) -> &'static str {
@@ -98,7 +100,20 @@ impl Rule {
             Rule::W008 => "W008",
             Rule::W009 => "W009",
             Rule::W010 => "W010",
+            Rule::W011 => "W011",
         }
+    }
+
+    pub fn title_in(self, danish: bool) -> &'static str {
+        if danish {
+            self.title_da()
+        } else {
+            self.title()
+        }
+    }
+
+    pub fn fix_in(self, danish: bool) -> &'static str {
+        if danish { self.fix_da() } else { self.fix() }
     }
 
     pub fn is_error(self) -> bool {
@@ -134,6 +149,81 @@ impl Rule {
             Rule::W010 => {
                 "the person cannot be identified (no CPR, and birth_date, sex or initials missing)"
             }
+            Rule::W011 => "the file has no rows",
+        }
+    }
+
+    /// What the rule means, in Danish.
+    pub fn title_da(self) -> &'static str {
+        match self {
+            Rule::E001 => "en påkrævet kolonne mangler i filen",
+            Rule::E002 => "en påkrævet værdi er tom",
+            Rule::E003 => "værdien er ikke en af de tilladte koder",
+            Rule::E004 => "taelleaar er ikke et årstal",
+            Rule::E005 => "taelleaar er ikke denne tællings år",
+            Rule::E006 => "respondent er ikke et gyldigt id",
+            Rule::E007 => "cpr er ikke et CPR-nummer",
+            Rule::E008 => "datoen i CPR-nummeret findes ikke",
+            Rule::E009 => "foedselsdato er ikke en gyldig dato",
+            Rule::E010 => "fødselsdatoen ligger efter tælledatoen",
+            Rule::E011 => "fødselsdatoen giver en alder over 110 år",
+            Rule::E012 => "kommune er ikke en kommunekode",
+            Rule::E013 => "rækken har flere felter end overskriften",
+            Rule::E014 => "rækken har færre felter end overskriften",
+            Rule::W001 => "ukendt kolonne, ignoreres",
+            Rule::W002 => "kolonnen findes to gange; den første bruges",
+            Rule::W003 => "foedselsdato passer ikke med CPR-nummeret; CPR-nummeret bruges",
+            Rule::W004 => "koen passer ikke med CPR-nummeret; CPR-nummeret bruges",
+            Rule::W005 => "koen er ikke en gyldig kode; behandles som manglende",
+            Rule::W006 => "initialer er ikke 2–4 bogstaver; behandles som manglende",
+            Rule::W007 => "værdien er ikke en af de tilladte koder; behandles som uoplyst",
+            Rule::W008 => "boern er ikke et tal fra 0 til 20; behandles som uoplyst",
+            Rule::W009 => "hjemkommune er ikke en kommunekode; behandles som uoplyst",
+            Rule::W010 => {
+                "personen kan ikke identificeres (intet CPR-nummer, og fødselsdato, køn eller initialer mangler)"
+            }
+            Rule::W011 => "filen har ingen rækker",
+        }
+    }
+
+    /// How to fix it, in Danish.
+    pub fn fix_da(self) -> &'static str {
+        match self {
+            Rule::E001 => "tilføj kolonnen i overskriftsrækken (dansk eller engelsk navn)",
+            Rule::E002 => "udfyld værdien",
+            Rule::E003 => {
+                "brug en af kodelistens koder (se docs/RULES.md eller arket Koder i skabelonen)"
+            }
+            Rule::E004 => "skriv året med fire cifre, fx 2026",
+            Rule::E005 => "brug denne tællings år, eller send rækken med det års tælling",
+            Rule::E006 => "brug 1–64 tegn blandt A–Z a–z 0–9 . _ -",
+            Rule::E007 => {
+                "skriv DDMMÅÅ-SSSS eller DDMMÅÅSSSS (10 cifre); har Excel fjernet et 0 forrest, så formatér kolonnen som tekst"
+            }
+            Rule::E008 => "tjek de første seks cifre (DDMMÅÅ)",
+            Rule::E009 => "skriv dd-mm-åååå, dd.mm.åååå, dd/mm/åååå eller åååå-mm-dd",
+            Rule::E010 => "tjek fødselsdatoen eller CPR-nummeret",
+            Rule::E011 => "tjek fødselsdatoen eller CPR-nummeret (og dets århundredeciffer)",
+            Rule::E012 => "brug den 3-cifrede kommunekode, fx 101 for København",
+            Rule::E013 => {
+                "fjern det ekstra felt, eller sæt anførselstegn om en værdi, der indeholder skilletegnet"
+            }
+            Rule::E014 => "rækken er afkortet: udfyld de manglende felter",
+            Rule::W001 => "fjern kolonnen, eller tjek stavemåden",
+            Rule::W002 => "fjern den anden kolonne",
+            Rule::W003 => "tjek fødselsdatoen og CPR-nummeret",
+            Rule::W004 => "tjek køn og CPR-nummeret",
+            Rule::W005 => "brug m / mand / male eller k / kvinde / f / female",
+            Rule::W006 => "skriv 2–4 bogstaver, fx JPH",
+            Rule::W007 => {
+                "brug en af kodelistens koder (se docs/RULES.md eller arket Koder i skabelonen)"
+            }
+            Rule::W008 => "skriv antallet af børn under 18, 0–20",
+            Rule::W009 => "brug den 3-cifrede kommunekode, eller lad feltet stå tomt",
+            Rule::W010 => {
+                "angiv CPR-nummeret eller både fødselsdato, køn og initialer, så personen ikke tælles to gange"
+            }
+            Rule::W011 => "tjek, at det er den rigtige fil, og at eksporten fra Excel lykkedes",
         }
     }
 
@@ -168,7 +258,30 @@ impl Rule {
             Rule::W010 => {
                 "give the CPR number, or all three of birth_date, sex and initials, so the person is not counted twice"
             }
+            Rule::W011 => "check that this is the right file and that the export from Excel worked",
         }
+    }
+}
+
+/// A message in English and Danish (`--lang da`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Msg {
+    pub en: String,
+    pub da: String,
+}
+
+macro_rules! msg {
+    ($en:expr, $da:expr $(,)?) => {
+        Msg {
+            en: $en.into(),
+            da: $da.into(),
+        }
+    };
+}
+
+impl Msg {
+    pub fn get(&self, danish: bool) -> &str {
+        if danish { &self.da } else { &self.en }
     }
 }
 
@@ -181,7 +294,7 @@ pub struct Problem {
     pub code: Rule,
     /// The offending value, safe to show: CPR-like digits are masked, long values cut.
     pub value: String,
-    pub reason: String,
+    pub reason: Msg,
 }
 
 /// Per-file counts, for `tables/intake.csv` and the summaries.
@@ -321,6 +434,21 @@ pub fn validate_file(
         true
     })?;
     v.report.format = Some(format);
+    if v.report.rows_read == 0 {
+        let (en, da) = if v.header.is_none() {
+            (
+                "the file is empty: no header row and no rows",
+                "filen er tom: ingen overskrift og ingen rækker",
+            )
+        } else {
+            (
+                "the file has a header row but no rows",
+                "filen har en overskrift, men ingen rækker",
+            )
+        };
+        let p = v.problem(1, "", Rule::W011, "", msg!(en, da));
+        v.problems.push(p);
+    }
     v.report.warnings = v.problems.iter().filter(|p| !p.code.is_error()).count() as u64;
     debug_assert_eq!(
         v.report.rows_read,
@@ -332,12 +460,16 @@ pub fn validate_file(
     })
 }
 
+/// Unknown columns listed one by one; past this, one summary warning (a sheet with 10,000
+/// columns must not bury the real problems).
+const MAX_UNKNOWN_COLUMNS: usize = 10;
+
 struct Header {
     width: usize,
     index: [Option<usize>; Column::ALL.len()],
     missing: Vec<Column>,
     /// The reason given for each missing column (same order).
-    missing_hints: Vec<String>,
+    missing_hints: Vec<Msg>,
 }
 
 impl Header {
@@ -363,6 +495,7 @@ struct Validator<'f> {
 impl Validator<'_> {
     fn read_header(&mut self, line: u64, record: &Record<'_>) {
         let mut index = [None; Column::ALL.len()];
+        let mut unknown = 0usize;
         for i in 0..record.len() {
             let cell = record.get(i);
             match Column::from_header(cell) {
@@ -372,26 +505,58 @@ impl Validator<'_> {
                     c.name(),
                     Rule::W002,
                     cell,
-                    format!(
-                        "column {} appears more than once; column {} is used",
-                        c.name(),
-                        index[c as usize].unwrap_or(0) + 1
+                    msg!(
+                        format!(
+                            "column {} appears more than once; column {} is used",
+                            c.name(),
+                            index[c as usize].unwrap_or(0) + 1
+                        ),
+                        format!(
+                            "kolonnen {} findes flere gange; kolonne {} bruges",
+                            c.name(),
+                            index[c as usize].unwrap_or(0) + 1
+                        )
                     ),
                 )),
+                None if unknown >= MAX_UNKNOWN_COLUMNS => unknown += 1,
                 None => {
-                    let hint = match suggest(cell, column_names()) {
-                        Some(c) => format!("; did you mean {c:?}?"),
-                        None => String::new(),
+                    unknown += 1;
+                    let (hint, hint_da) = match suggest(cell, column_names()) {
+                        Some(c) => (
+                            format!("; did you mean {c:?}?"),
+                            format!("; mente du {c:?}?"),
+                        ),
+                        None => (String::new(), String::new()),
                     };
                     self.problems.push(self.problem(
                         line,
                         cell,
                         Rule::W001,
                         cell,
-                        format!("column {cell:?} is not part of the format and is ignored{hint}"),
+                        msg!(
+                            format!(
+                                "column {cell:?} is not part of the format and is ignored{hint}"
+                            ),
+                            format!(
+                                "kolonnen {cell:?} er ikke en del af formatet og ignoreres{hint_da}"
+                            )
+                        ),
                     ))
                 }
             }
+        }
+        if unknown > MAX_UNKNOWN_COLUMNS {
+            let more = unknown - MAX_UNKNOWN_COLUMNS;
+            self.problems.push(self.problem(
+                line,
+                "",
+                Rule::W001,
+                "",
+                msg!(
+                    format!("… and {more} more unknown columns, ignored"),
+                    format!("… og {more} ukendte kolonner mere, ignoreres")
+                ),
+            ));
         }
         let missing: Vec<Column> = Column::ALL
             .into_iter()
@@ -409,8 +574,14 @@ impl Validator<'_> {
                 c.name(),
                 c.danish()
             );
+            let mut hint_da = format!(
+                "filen har ingen kolonne {} (engelsk: {})",
+                c.danish(),
+                c.name()
+            );
             if let Some(found) = found {
                 hint.push_str(&format!("; found {found:?} — a typo?"));
+                hint_da.push_str(&format!("; fandt {found:?} — en stavefejl?"));
             } else if record.len() == 1 {
                 let cell = record.get(0);
                 let sep = if cell.contains('\t') {
@@ -422,13 +593,19 @@ impl Validator<'_> {
                 };
                 if sep.is_empty() {
                     hint.push_str("; the header has only one column — is the delimiter ; or , ?");
+                    hint_da.push_str(
+                        "; overskriften har kun én kolonne — er skilletegnet ; eller , ?",
+                    );
                 } else {
                     hint.push_str(&format!(
                         "; the header has only one column and is separated by {sep} — save the file as CSV with ; or ,"
                     ));
+                    hint_da.push_str(&format!(
+                        "; overskriften har kun én kolonne og er adskilt af {sep} — gem filen som CSV med ; eller ,"
+                    ));
                 }
             }
-            missing_hints.push(hint);
+            missing_hints.push(msg!(hint, hint_da));
         }
         self.header = Some(Header {
             width: record.len(),
@@ -438,7 +615,7 @@ impl Validator<'_> {
         });
     }
 
-    fn problem(&self, line: u64, column: &str, code: Rule, value: &str, reason: String) -> Problem {
+    fn problem(&self, line: u64, column: &str, code: Rule, value: &str, reason: Msg) -> Problem {
         Problem {
             file: self.name.clone(),
             line,
@@ -449,7 +626,7 @@ impl Validator<'_> {
         }
     }
 
-    fn error(&mut self, line: u64, column: Column, code: Rule, value: &str, reason: String) {
+    fn error(&mut self, line: u64, column: Column, code: Rule, value: &str, reason: Msg) {
         let p = self.problem(line, column.name(), code, value, reason);
         self.row_problems.push(p);
     }
@@ -484,20 +661,27 @@ impl Validator<'_> {
         header: &Header,
     ) -> Option<ValidRow<'r>> {
         if record.len() != header.width {
-            let (rule, what) = if record.len() > header.width {
-                (Rule::E013, "more")
+            let (rule, what, what_da) = if record.len() > header.width {
+                (Rule::E013, "more", "flere")
             } else {
-                (Rule::E014, "fewer")
+                (Rule::E014, "fewer", "færre")
             };
             let p = self.problem(
                 line,
                 "",
                 rule,
                 "",
-                format!(
-                    "the row has {} fields, {what} than the {} columns of the header",
-                    record.len(),
-                    header.width
+                msg!(
+                    format!(
+                        "the row has {} fields, {what} than the {} columns of the header",
+                        record.len(),
+                        header.width
+                    ),
+                    format!(
+                        "rækken har {} felter, {what_da} end overskriftens {} kolonner",
+                        record.len(),
+                        header.width
+                    )
                 ),
             );
             self.row_problems.push(p);
@@ -523,12 +707,21 @@ impl Validator<'_> {
                         Column::CountYear,
                         Rule::E005,
                         v,
-                        format!("the row is for {y}, this count is {}", self.year.year),
+                        msg!(
+                            format!("the row is for {y}, this count is {}", self.year.year),
+                            format!("rækken er for {y}, denne tælling er {}", self.year.year)
+                        ),
                     );
                     None
                 }
                 Err(_) => {
-                    self.error(line, Column::CountYear, Rule::E004, v, "not a year".into());
+                    self.error(
+                        line,
+                        Column::CountYear,
+                        Rule::E004,
+                        v,
+                        msg!("not a year", "ikke et årstal"),
+                    );
                     None
                 }
             },
@@ -545,7 +738,10 @@ impl Validator<'_> {
                     Column::RespondentId,
                     Rule::E006,
                     v,
-                    "an id is 1–64 characters of A–Z a–z 0–9 . _ -".into(),
+                    msg!(
+                        "an id is 1–64 characters of A–Z a–z 0–9 . _ -",
+                        "et id er 1–64 tegn blandt A–Z a–z 0–9 . _ -"
+                    ),
                 );
                 None
             }
@@ -577,7 +773,10 @@ impl Validator<'_> {
                         Column::Municipality,
                         Rule::E012,
                         v,
-                        "not one of the 98 municipality codes".into(),
+                        msg!(
+                            "not one of the 98 municipality codes",
+                            "ikke en af de 98 kommunekoder"
+                        ),
                     );
                     None
                 }
@@ -607,7 +806,10 @@ impl Validator<'_> {
                         Column::Cpr,
                         Rule::E008,
                         &cpr::mask(cpr_text),
-                        "the first six digits are not a real date (DDMMYY)".into(),
+                        msg!(
+                            "the first six digits are not a real date (DDMMYY)",
+                            "de første seks cifre er ikke en gyldig dato (DDMMÅÅ)"
+                        ),
                     );
                     Identity::None
                 }
@@ -625,7 +827,10 @@ impl Validator<'_> {
                         Column::BirthDate,
                         Rule::E009,
                         birth_text,
-                        "not a date in dd-mm-yyyy, dd.mm.yyyy, dd/mm/yyyy or yyyy-mm-dd".into(),
+                        msg!(
+                            "not a date in dd-mm-yyyy, dd.mm.yyyy, dd/mm/yyyy or yyyy-mm-dd",
+                            "ikke en dato på formen dd-mm-åååå, dd.mm.åååå, dd/mm/åååå eller åååå-mm-dd"
+                        ),
                     );
                     None
                 }
@@ -643,7 +848,10 @@ impl Validator<'_> {
                         Column::Sex,
                         Rule::W005,
                         sex_text,
-                        "not m/mand/male or k/kvinde/f/female; treated as missing".into(),
+                        msg!(
+                            "not m/mand/male or k/kvinde/f/female; treated as missing",
+                            "ikke m/mand/male eller k/kvinde/f/female; behandles som manglende"
+                        ),
                     );
                     None
                 }
@@ -659,9 +867,15 @@ impl Validator<'_> {
                         Column::BirthDate,
                         Rule::W003,
                         birth_text,
-                        format!(
-                            "birth_date {} disagrees with the CPR number; the CPR number's date is used",
-                            b.format("%d-%m-%Y")
+                        msg!(
+                            format!(
+                                "birth_date {} disagrees with the CPR number; the CPR number's date is used",
+                                b.format("%d-%m-%Y")
+                            ),
+                            format!(
+                                "fødselsdato {} passer ikke med CPR-nummeret; CPR-nummerets dato bruges",
+                                b.format("%d-%m-%Y")
+                            )
                         ),
                     );
                 }
@@ -671,7 +885,10 @@ impl Validator<'_> {
                         Column::Sex,
                         Rule::W004,
                         sex_text,
-                        "sex disagrees with the CPR number; the CPR number's sex is used".into(),
+                        msg!(
+                            "sex disagrees with the CPR number; the CPR number's sex is used",
+                            "køn passer ikke med CPR-nummeret; CPR-nummerets køn bruges"
+                        ),
                     );
                 }
                 (Some(*birth_date), Some(*male))
@@ -695,10 +912,17 @@ impl Validator<'_> {
                     column,
                     Rule::E010,
                     &shown,
-                    format!(
-                        "born {}, after the count date {}",
-                        b.format("%d-%m-%Y"),
-                        self.year.date.format("%d-%m-%Y")
+                    msg!(
+                        format!(
+                            "born {}, after the count date {}",
+                            b.format("%d-%m-%Y"),
+                            self.year.date.format("%d-%m-%Y")
+                        ),
+                        format!(
+                            "født {}, efter tælledatoen {}",
+                            b.format("%d-%m-%Y"),
+                            self.year.date.format("%d-%m-%Y")
+                        )
                     ),
                 );
             } else if spec::age_on(b, self.year.date) > 110 {
@@ -707,10 +931,17 @@ impl Validator<'_> {
                     column,
                     Rule::E011,
                     &shown,
-                    format!(
-                        "born {}: {} years old on the count date",
-                        b.format("%d-%m-%Y"),
-                        spec::age_on(b, self.year.date)
+                    msg!(
+                        format!(
+                            "born {}: {} years old on the count date",
+                            b.format("%d-%m-%Y"),
+                            spec::age_on(b, self.year.date)
+                        ),
+                        format!(
+                            "født {}: {} år på tælledatoen",
+                            b.format("%d-%m-%Y"),
+                            spec::age_on(b, self.year.date)
+                        )
                     ),
                 );
             }
@@ -727,8 +958,10 @@ impl Validator<'_> {
                         Column::Initials,
                         Rule::W006,
                         initials_text,
-                        "initials are 2–4 letters (dots and spaces are ignored); treated as missing"
-                            .into(),
+                        msg!(
+                            "initials are 2–4 letters (dots and spaces are ignored); treated as missing",
+                            "initialer er 2–4 bogstaver (punktum og mellemrum ignoreres); behandles som manglende"
+                        ),
                     );
                     None
                 }
@@ -774,7 +1007,10 @@ impl Validator<'_> {
                         Column::Children,
                         Rule::W008,
                         v,
-                        "not a whole number from 0 to 20; treated as unknown".into(),
+                        msg!(
+                            "not a whole number from 0 to 20; treated as unknown",
+                            "ikke et helt tal fra 0 til 20; behandles som uoplyst"
+                        ),
                     );
                     None
                 }
@@ -790,7 +1026,10 @@ impl Validator<'_> {
                         Column::HomeMunicipality,
                         Rule::W009,
                         v,
-                        "not one of the 98 municipality codes; treated as unknown".into(),
+                        msg!(
+                            "not one of the 98 municipality codes; treated as unknown",
+                            "ikke en af de 98 kommunekoder; behandles som uoplyst"
+                        ),
                     );
                     None
                 }
@@ -837,16 +1076,26 @@ impl Validator<'_> {
                 Column::Cpr,
                 Rule::W010,
                 "",
-                format!(
-                    "no CPR number and no {}: the row is counted as its own person and cannot be matched with other reports",
-                    missing.join(", ")
+                msg!(
+                    format!(
+                        "no CPR number and no {}: the row is counted as its own person and cannot be matched with other reports",
+                        missing.join(", ")
+                    ),
+                    format!(
+                        "intet CPR-nummer og ingen {}: rækken tælles som sin egen person og kan ikke kobles med andre indberetninger",
+                        missing
+                            .iter()
+                            .map(|m| Column::ALL.iter().find(|c| c.name() == *m).map_or(*m, |c| c.danish()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 ),
             );
         }
         Some(row)
     }
 
-    fn warn(&mut self, line: u64, column: Column, code: Rule, value: &str, reason: String) {
+    fn warn(&mut self, line: u64, column: Column, code: Rule, value: &str, reason: Msg) {
         self.error(line, column, code, value, reason);
     }
 
@@ -856,7 +1105,10 @@ impl Validator<'_> {
             column,
             Rule::E002,
             "",
-            format!("{} is required", column.name()),
+            msg!(
+                format!("{} is required", column.name()),
+                format!("{} skal udfyldes", column.danish())
+            ),
         );
     }
 
@@ -887,7 +1139,18 @@ impl Validator<'_> {
                     column,
                     Rule::E003,
                     value,
-                    format!("not a {} code{}", column.name(), did_you_mean(value, list)),
+                    msg!(
+                        format!(
+                            "not a {} code{}",
+                            column.name(),
+                            did_you_mean(value, list, false)
+                        ),
+                        format!(
+                            "ikke en gyldig kode for {}{}",
+                            column.danish(),
+                            did_you_mean(value, list, true)
+                        )
+                    ),
                 );
                 None
             }
@@ -916,10 +1179,17 @@ impl Validator<'_> {
                     column,
                     Rule::W007,
                     value,
-                    format!(
-                        "not a {} code{}; treated as unknown",
-                        column.name(),
-                        did_you_mean(value, list)
+                    msg!(
+                        format!(
+                            "not a {} code{}; treated as unknown",
+                            column.name(),
+                            did_you_mean(value, list, false)
+                        ),
+                        format!(
+                            "ikke en gyldig kode for {}{}; behandles som uoplyst",
+                            column.danish(),
+                            did_you_mean(value, list, true)
+                        )
                     ),
                 );
                 Some("unknown")
@@ -939,9 +1209,15 @@ impl Validator<'_> {
                     column,
                     Rule::W007,
                     value,
-                    format!(
-                        "{} is yes/ja, no/nej or unknown/uoplyst; treated as unknown",
-                        column.name()
+                    msg!(
+                        format!(
+                            "{} is yes/ja, no/nej or unknown/uoplyst; treated as unknown",
+                            column.name()
+                        ),
+                        format!(
+                            "{} skal være ja/yes, nej/no eller uoplyst/unknown; behandles som uoplyst",
+                            column.danish()
+                        )
                     ),
                 );
                 Some("unknown")
@@ -969,10 +1245,17 @@ impl Validator<'_> {
                     column,
                     Rule::W007,
                     value,
-                    format!(
-                        "{} is a list separated by | of {}, or none, or unknown; treated as unknown",
-                        column.name(),
-                        list.iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+                    msg!(
+                        format!(
+                            "{} is a list separated by | of {}, or none, or unknown; treated as unknown",
+                            column.name(),
+                            list.iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+                        ),
+                        format!(
+                            "{} er en liste adskilt af | med {}, eller none eller unknown; behandles som uoplyst",
+                            column.danish(),
+                            list.iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+                        )
                     ),
                 );
                 Some("unknown".to_string())
@@ -1006,8 +1289,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn did_you_mean(value: &str, list: &'static [spec::Code]) -> String {
+fn did_you_mean(value: &str, list: &'static [spec::Code], danish: bool) -> String {
     match suggest(value, list.iter().map(|c| c.code)) {
+        Some(c) if danish => format!("; mente du {c:?}?"),
         Some(c) => format!("; did you mean {c:?}?"),
         None => String::new(),
     }
@@ -1105,15 +1389,23 @@ pub fn normalise_initials(v: &str) -> Option<String> {
     ((2..=4).contains(&n) && letters.chars().all(char::is_alphabetic)).then_some(letters)
 }
 
-fn cpr_format_reason(v: &str) -> String {
+fn cpr_format_reason(v: &str) -> Msg {
     let digits = v.bytes().filter(u8::is_ascii_digit).count();
     if digits == 9 && v.bytes().all(|b| b.is_ascii_digit()) {
-        "9 digits: a leading 0 is probably missing (Excel drops it when the column is a number)"
-            .into()
+        msg!(
+            "9 digits: a leading 0 is probably missing (Excel drops it when the column is a number)",
+            "9 cifre: der mangler sandsynligvis et 0 forrest (Excel fjerner det, når kolonnen er et tal)"
+        )
     } else {
-        format!(
-            "{} characters; a CPR number is DDMMYY-SSSS or DDMMYYSSSS",
-            v.chars().count()
+        msg!(
+            format!(
+                "{} characters; a CPR number is DDMMYY-SSSS or DDMMYYSSSS",
+                v.chars().count()
+            ),
+            format!(
+                "{} tegn; et CPR-nummer skrives DDMMÅÅ-SSSS eller DDMMÅÅSSSS",
+                v.chars().count()
+            )
         )
     }
 }

@@ -5,4 +5,5 @@ mod dedup;
 mod handworked;
 mod outputs;
 mod rules;
+mod submitters;
 mod util;

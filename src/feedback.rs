@@ -1,0 +1,248 @@
+//! Feedback to each reporting unit: `feedback/<respondent_id>.md` and `.html` — what was
+//! accepted, what was rejected and why, and how many of its persons other units reported
+//! too. A unit sees its own files' problems and counts only: no other unit's data, no CPR.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::tables::Table;
+use crate::validate::{FileReport, Problem};
+
+/// One unit's figures from `tables/respondent_feedback.csv`.
+#[derive(Default)]
+struct UnitCounts {
+    rows_accepted: String,
+    persons: String,
+    also_reported: String,
+    counted: String,
+}
+
+/// Writes the feedback files into `dir/feedback/`.
+pub fn write(
+    dir: &Path,
+    year: i32,
+    reports: &[FileReport],
+    problems: &[Problem],
+    counts: &Table,
+) -> std::io::Result<usize> {
+    let out = dir.join("feedback");
+    std::fs::create_dir_all(&out)?;
+    let mut units: BTreeMap<String, UnitCounts> = BTreeMap::new();
+    for r in &counts.rows {
+        units.insert(
+            r[0].clone(),
+            UnitCounts {
+                rows_accepted: r[1].clone(),
+                persons: r[2].clone(),
+                also_reported: r[3].clone(),
+                counted: r[4].clone(),
+            },
+        );
+    }
+    // Units that only sent rejected rows still get feedback.
+    for r in reports {
+        for id in &r.respondent_ids {
+            units.entry(id.clone()).or_insert_with(|| UnitCounts {
+                rows_accepted: "0".into(),
+                persons: "0".into(),
+                also_reported: "0".into(),
+                counted: "0".into(),
+            });
+        }
+    }
+    let mut by_file: BTreeMap<&str, Vec<&Problem>> = BTreeMap::new();
+    for p in problems {
+        by_file.entry(&p.file).or_default().push(p);
+    }
+    for (id, c) in &units {
+        let files: Vec<&FileReport> = reports
+            .iter()
+            .filter(|r| r.respondent_ids.contains(id))
+            .collect();
+        let md = markdown(id, year, c, &files, &by_file);
+        std::fs::write(out.join(format!("{id}.md")), &md)?;
+        std::fs::write(out.join(format!("{id}.html")), html(id, year, &md))?;
+    }
+    Ok(units.len())
+}
+
+fn markdown(
+    id: &str,
+    year: i32,
+    c: &UnitCounts,
+    files: &[&FileReport],
+    by_file: &BTreeMap<&str, Vec<&Problem>>,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Feedback to {id}: homelessness count {year}\n");
+    let _ = writeln!(
+        s,
+        "Thank you for your submission. This is what the count made of it.\n"
+    );
+    let _ = writeln!(s, "| | |\n|---|--:|");
+    let _ = writeln!(s, "| Rows accepted | {} |", c.rows_accepted);
+    let _ = writeln!(s, "| Persons in these rows | {} |", c.persons);
+    let _ = writeln!(
+        s,
+        "| ... of whom other units reported too | {} |",
+        c.also_reported
+    );
+    let _ = writeln!(
+        s,
+        "| ... of whom are counted as homeless | {} |\n",
+        c.counted
+    );
+    let _ = writeln!(
+        s,
+        "Persons who are not counted are under 18, migrants without permanent residence, or reported as not homeless by every unit.\n"
+    );
+    let _ = writeln!(s, "## Your files\n");
+    let _ = writeln!(
+        s,
+        "| file | rows read | accepted | rejected | warnings |\n|---|--:|--:|--:|--:|"
+    );
+    for f in files {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            escape_md(&f.file),
+            f.rows_read,
+            f.rows_accepted,
+            f.rows_rejected,
+            f.warnings
+        );
+    }
+    let problems: Vec<&&Problem> = files
+        .iter()
+        .flat_map(|f| by_file.get(f.file.as_str()).into_iter().flatten())
+        .collect();
+    if problems.is_empty() {
+        let _ = writeln!(s, "\nNo problems were found in your files.");
+        return s;
+    }
+    let codes: BTreeSet<_> = problems.iter().map(|p| p.code).collect();
+    let _ = writeln!(s, "\n## Problems to fix\n");
+    let _ = writeln!(
+        s,
+        "Rejected rows (E) are not counted: please correct and send them again. Warnings (W) do not drop the row, but the value is treated as unknown.\n"
+    );
+    for code in codes {
+        let _ = writeln!(
+            s,
+            "### {} {}\n\nHow to fix: {}\n",
+            code.code(),
+            code.title(),
+            code.fix()
+        );
+        let _ = writeln!(
+            s,
+            "| file | line | column | value | reason |\n|---|--:|---|---|---|"
+        );
+        for p in problems.iter().filter(|p| p.code == code) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                escape_md(&p.file),
+                p.line,
+                escape_md(&p.column),
+                escape_md(&p.value),
+                escape_md(&p.reason.en)
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Values come from submissions: keep them from breaking the table.
+fn escape_md(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A plain HTML rendering of the Markdown (headings, tables, paragraphs), escaped.
+fn html(id: &str, year: i32, md: &str) -> String {
+    let mut body = String::new();
+    let mut in_table = false;
+    for line in md.lines() {
+        if line.starts_with('|') {
+            if line.starts_with("|---") || line.starts_with("|--") {
+                continue;
+            }
+            if !in_table {
+                body.push_str("<table>\n");
+                in_table = true;
+            }
+            let cells = split_md_row(line);
+            body.push_str("<tr>");
+            for c in cells {
+                let _ = write!(body, "<td>{}</td>", escape_html(&c));
+            }
+            body.push_str("</tr>\n");
+            continue;
+        }
+        if in_table {
+            body.push_str("</table>\n");
+            in_table = false;
+        }
+        if let Some(h) = line.strip_prefix("### ") {
+            let _ = writeln!(body, "<h3>{}</h3>", escape_html(h));
+        } else if let Some(h) = line.strip_prefix("## ") {
+            let _ = writeln!(body, "<h2>{}</h2>", escape_html(h));
+        } else if let Some(h) = line.strip_prefix("# ") {
+            let _ = writeln!(body, "<h1>{}</h1>", escape_html(h));
+        } else if !line.trim().is_empty() {
+            let _ = writeln!(body, "<p>{}</p>", escape_html(line));
+        }
+    }
+    if in_table {
+        body.push_str("</table>\n");
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Feedback to {} — {year}</title>\n<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2330}}table{{border-collapse:collapse;margin:.5rem 0 1rem}}td{{border-bottom:1px solid #d9dde5;padding:.3rem .6rem}}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape_html(id)
+    )
+}
+
+fn split_md_row(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
+    let mut cells = Vec::new();
+    let mut cur = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '|' => cells.push(std::mem::take(&mut cur).trim().to_string()),
+            _ => cur.push(c),
+        }
+    }
+    cells.push(cur.trim().to_string());
+    cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_are_escaped_and_html_too() {
+        assert_eq!(escape_md("a|b\nc"), "a\\|b c");
+        assert_eq!(split_md_row("| a\\|b | <x> |"), vec!["a|b", "<x>"]);
+        let page = html("unit", 2026, "# T\n| <script> | 1 |\n");
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(!page.contains("<script>"));
+    }
+}

@@ -1,0 +1,850 @@
+//! The report: charts (SVG + PNG) and a self-contained `report.html` plus `report.md`, built
+//! only from a run's tables, `rejected.csv` and `run.json` — so `hcount report` can re-render
+//! them without the submissions, the key or the SQL engine. Everything is sorted and carries
+//! no timestamp: the same run gives byte-identical charts and reports.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::charts::{self, BarChart, LineChart, Marker, Point, Series};
+use crate::history::History;
+use crate::spec;
+use crate::tables::Table;
+use crate::validate::Rule;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Danish (default)
+    Da,
+    /// English
+    En,
+}
+
+pub struct ReportOptions {
+    pub lang: Lang,
+    pub history: History,
+    pub min_cell: u64,
+}
+
+const HTML_TEMPLATE: &str = include_str!("../reports/templates/report.html.j2");
+const MD_TEMPLATE: &str = include_str!("../reports/templates/report.md.j2");
+
+/// Renders charts and reports into `dir`, an output folder of `hcount run`.
+pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
+    let data = RunData::load(dir)?;
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(charts_dir.join("municipal"))
+        .map_err(|e| format!("{}: {e}", charts_dir.display()))?;
+    let t = Texts::new(options.lang);
+    let charts = draw_charts(&data, options, &t, &charts_dir)?;
+    let context = context(&data, options, &t, charts)?;
+
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    env.add_template("report.html", HTML_TEMPLATE)
+        .map_err(|e| e.to_string())?;
+    env.add_template("report.md", MD_TEMPLATE)
+        .map_err(|e| e.to_string())?;
+    for name in ["report.html", "report.md"] {
+        let text = env
+            .get_template(name)
+            .and_then(|tpl| tpl.render(&context))
+            .map_err(|e| format!("{name}: {e:#}"))?;
+        std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// What a run left in its output folder.
+struct RunData {
+    year: i32,
+    count_date: String,
+    tables: BTreeMap<String, Table>,
+    /// Rejected rows by rule code (rows, not problems: one row may have several).
+    rejections: BTreeMap<String, u64>,
+    run: serde_json::Value,
+}
+
+impl RunData {
+    fn load(dir: &Path) -> Result<RunData, String> {
+        let run_path = dir.join("run.json");
+        let run: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&run_path).map_err(|e| {
+                format!(
+                    "{}: {e} (is this an output folder of `hcount run`?)",
+                    run_path.display()
+                )
+            })?)
+            .map_err(|e| format!("{}: {e}", run_path.display()))?;
+        let year = run["count_year"]
+            .as_i64()
+            .ok_or("run.json: no count_year")? as i32;
+        let count_date = run["count_date"].as_str().unwrap_or_default().to_string();
+        let mut tables = BTreeMap::new();
+        for name in [
+            "national_by_category",
+            "municipal_totals",
+            "by_age_group",
+            "by_sex",
+            "by_age_group_and_sex",
+            "migrants_no_permanent_residence",
+            "under_18",
+            "indicators",
+            "intake",
+            "data_quality",
+        ] {
+            let path = dir.join("tables").join(format!("{name}.csv"));
+            tables.insert(name.to_string(), read_table(&path)?);
+        }
+        let rejected = read_table(&dir.join("rejected.csv"))?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut rejections: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &rejected.rows {
+            // Count each rejected row once, under its first code.
+            if seen.insert((r[0].clone(), r[1].clone())) {
+                *rejections.entry(r[3].clone()).or_default() += 1;
+            }
+        }
+        Ok(RunData {
+            year,
+            count_date,
+            tables,
+            rejections,
+            run,
+        })
+    }
+
+    fn table(&self, name: &str) -> &Table {
+        &self.tables[name]
+    }
+
+    /// A two-column table as a map.
+    fn pairs(&self, name: &str) -> BTreeMap<String, i64> {
+        self.table(name)
+            .rows
+            .iter()
+            .map(|r| (r[0].clone(), r[1].parse().unwrap_or(0)))
+            .collect()
+    }
+
+    fn total(&self) -> i64 {
+        self.pairs("national_by_category")
+            .get("total")
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn read_table(path: &Path) -> Result<Table, String> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let header = r
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows = r
+        .records()
+        .map(|rec| {
+            rec.map(|rec| {
+                rec.iter()
+                    .map(|c| c.strip_prefix('\'').unwrap_or(c).to_string())
+                    .collect()
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Table { header, rows })
+}
+
+/// The report's fixed texts in Danish and English.
+struct Texts {
+    lang: Lang,
+}
+
+impl Texts {
+    fn new(lang: Lang) -> Texts {
+        Texts { lang }
+    }
+
+    fn pick<'a>(&self, da: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Da => da,
+            Lang::En => en,
+        }
+    }
+
+    fn situation(&self, code: &str) -> String {
+        match spec::find_code(&spec::SITUATIONS, code) {
+            Some(c) => self.pick(c.label_da, c.label_en).to_string(),
+            None if code == "total" => self.pick("I alt", "Total").to_string(),
+            None => code.to_string(),
+        }
+    }
+
+    fn sex(&self, code: &str) -> &'static str {
+        match (code, self.lang) {
+            ("male", Lang::Da) => "Mænd",
+            ("female", Lang::Da) => "Kvinder",
+            ("male", Lang::En) => "Men",
+            ("female", Lang::En) => "Women",
+            (_, Lang::Da) => "Uoplyst",
+            (_, Lang::En) => "Not stated",
+        }
+    }
+
+    fn indicator(&self, code: &str) -> String {
+        let (da, en) = match code {
+            "mental_illness" => ("Psykisk sygdom", "Mental illness"),
+            "substance_any" => ("Misbrug i alt", "Any substance abuse"),
+            "substance_alcohol" => ("Alkohol", "Alcohol"),
+            "substance_cannabis" => ("Hash", "Cannabis"),
+            "substance_hard_drugs" => ("Hårde stoffer", "Hard drugs"),
+            "substance_medication" => ("Medicin", "Medication"),
+            "substance_other" => ("Andet misbrug", "Other substances"),
+            "support_act" => ("ACT-støtte", "ACT support"),
+            "support_icm" => ("ICM-støtte", "ICM support"),
+            "support_cti" => ("CTI-støtte", "CTI support"),
+            "support_social_caretaker" => ("Social vicevært", "Social caretaker"),
+            "support_none" => ("Ingen bostøtte", "No housing support"),
+            "housing_queue" => ("Skrevet op til bolig", "On a housing waiting list"),
+            "action_plan" => ("Har handleplan (§141)", "Has an action plan (§141)"),
+            "homeless_3m_plus" => (
+                "Hjemløs i 3 måneder eller mere",
+                "Homeless 3 months or more",
+            ),
+            "young_18_24" => ("Unge 18-24 år", "Young people 18-24"),
+            "youth_18_29" => ("Unge 18-29 år", "Young people 18-29"),
+            "women" => ("Kvinder", "Women"),
+            "with_children" => ("Med børn under 18 hos sig", "With children under 18"),
+            "children_with_adults" => (
+                "Børn hos hjemløse forældre (antal børn)",
+                "Children staying with them (number of children)",
+            ),
+            other => (other, other),
+        };
+        self.pick(da, en).to_string()
+    }
+
+    fn source(&self, year: i32) -> String {
+        match self.lang {
+            Lang::Da => format!(
+                "Kilde: SFI/VIVE's hjemløsetællinger 2007–2024 (offentliggjorte tal); {year}: denne optælling (hcount)."
+            ),
+            Lang::En => format!(
+                "Source: SFI/VIVE homelessness counts 2007–2024 (published figures); {year}: this count (hcount)."
+            ),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ChartRef {
+    title: String,
+    svg_inline: String,
+    png: String,
+    svg: String,
+}
+
+struct Charts {
+    national_total: ChartRef,
+    by_category: ChartRef,
+    youth: ChartRef,
+    age_sex: ChartRef,
+    municipal_multiples: Option<ChartRef>,
+    municipal: Vec<(i32, String)>, // (code, relative svg path)
+}
+
+fn markers(history: &History, t: &Texts) -> Vec<Marker> {
+    history
+        .notes
+        .iter()
+        .map(|n| Marker {
+            year: n.year,
+            label: match n.kind.as_str() {
+                "definition_break" => t.pick("ny definition", "definition change"),
+                "timing_break" => t.pick("COVID-19", "COVID-19"),
+                "policy_change" => t.pick("reform", "reform"),
+                other => other,
+            }
+            .to_string(),
+        })
+        .collect()
+}
+
+/// Years of the series: every published count year plus this one.
+fn years(history: &History, year: i32) -> Vec<i32> {
+    let mut ys: Vec<i32> = history.national_totals.iter().map(|f| f.year).collect();
+    ys.push(year);
+    ys.sort();
+    ys.dedup();
+    ys
+}
+
+fn series(
+    label: String,
+    years: &[i32],
+    known: &BTreeMap<i32, i64>,
+    min_cell: Option<u64>,
+) -> Series {
+    Series {
+        label,
+        points: years
+            .iter()
+            .map(|y| {
+                let v = known.get(y).copied();
+                let suppressed = match (v, min_cell) {
+                    (Some(v), Some(m)) => v > 0 && (v as u64) < m,
+                    _ => false,
+                };
+                Point {
+                    year: *y,
+                    value: if suppressed {
+                        None
+                    } else {
+                        v.map(|v| v as f64)
+                    },
+                    suppressed,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn draw_charts(
+    data: &RunData,
+    options: &ReportOptions,
+    t: &Texts,
+    dir: &Path,
+) -> Result<Charts, String> {
+    let h = &options.history;
+    let year = data.year;
+    let ys = years(h, year);
+    let marks = markers(h, t);
+    let source = t.source(year);
+    let draw_line = |name: &str, chart: LineChart| -> Result<ChartRef, String> {
+        let svg = dir.join(format!("{name}.svg"));
+        let png = dir.join(format!("{name}.png"));
+        charts::render_line(&chart, &svg, &png).map_err(|e| format!("chart {name}: {e:#}"))?;
+        chart_ref(&chart.title, dir, name)
+    };
+
+    // National total.
+    let mut totals: BTreeMap<i32, i64> = h
+        .national_totals
+        .iter()
+        .map(|f| (f.year, f.persons))
+        .collect();
+    totals.insert(year, data.total());
+    let national_total = draw_line(
+        "national_total",
+        LineChart {
+            title: t
+                .pick(
+                    "Hjemløse i Danmark, uge 6",
+                    "Homeless persons in Denmark, week 6",
+                )
+                .to_string(),
+            y_label: t.pick("personer", "persons").to_string(),
+            source: source.clone(),
+            series: vec![series(
+                t.pick("I alt", "Total").to_string(),
+                &ys,
+                &totals,
+                None,
+            )],
+            markers: marks.clone(),
+            current_year: year,
+        },
+    )?;
+
+    // By category: this count's categories, earlier years where published.
+    let current = data.pairs("national_by_category");
+    let mut cat_series = Vec::new();
+    for c in spec::SITUATIONS.iter().filter(|c| c.code != "not_homeless") {
+        let mut known: BTreeMap<i32, i64> = h
+            .national_by_category
+            .iter()
+            .filter(|f| f.key == c.code)
+            .map(|f| (f.year, f.persons))
+            .collect();
+        let now = current.get(c.code).copied().unwrap_or(0);
+        if known.is_empty() && now == 0 {
+            continue;
+        }
+        known.insert(year, now);
+        cat_series.push(series(t.situation(c.code), &ys, &known, None));
+    }
+    // The largest categories only: a legend of twelve lines is unreadable.
+    cat_series.sort_by_key(|s| {
+        std::cmp::Reverse(s.points.last().and_then(|p| p.value).unwrap_or(0.0) as i64)
+    });
+    cat_series.truncate(6);
+    let by_category = draw_line(
+        "national_by_category",
+        LineChart {
+            title: t
+                .pick(
+                    "Hjemløse efter situation (de seks største)",
+                    "Homeless persons by situation (six largest)",
+                )
+                .to_string(),
+            y_label: t.pick("personer", "persons").to_string(),
+            source: source.clone(),
+            series: cat_series,
+            markers: marks.clone(),
+            current_year: year,
+        },
+    )?;
+
+    // Young people.
+    let ind = data.pairs("indicators");
+    let hist_ind = |key: &str| -> BTreeMap<i32, i64> {
+        h.national_indicators
+            .iter()
+            .filter(|f| f.key == key)
+            .map(|f| (f.year, f.persons))
+            .collect()
+    };
+    let mut y24 = hist_ind("age_18_24");
+    y24.insert(year, ind.get("young_18_24").copied().unwrap_or(0));
+    let mut y29 = hist_ind("age_18_29");
+    y29.insert(year, ind.get("youth_18_29").copied().unwrap_or(0));
+    let youth = draw_line(
+        "youth",
+        LineChart {
+            title: t
+                .pick("Unge hjemløse", "Young homeless persons")
+                .to_string(),
+            y_label: t.pick("personer", "persons").to_string(),
+            source: source.clone(),
+            series: vec![
+                series(
+                    t.pick("18-24 år", "aged 18-24").to_string(),
+                    &ys,
+                    &y24,
+                    None,
+                ),
+                series(
+                    t.pick("18-29 år", "aged 18-29").to_string(),
+                    &ys,
+                    &y29,
+                    None,
+                ),
+            ],
+            markers: marks.clone(),
+            current_year: year,
+        },
+    )?;
+
+    // Age and sex, this count.
+    let age_sex = data.table("by_age_group_and_sex");
+    let groups: Vec<String> = spec::AGE_GROUPS.iter().map(|g| g.to_string()).collect();
+    let mut bars = Vec::new();
+    for sex in ["male", "female", "unknown"] {
+        let values: Vec<f64> = groups
+            .iter()
+            .map(|g| {
+                age_sex
+                    .rows
+                    .iter()
+                    .find(|r| &r[0] == g && r[1] == sex)
+                    .and_then(|r| r[2].parse().ok())
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        bars.push((t.sex(sex).to_string(), values));
+    }
+    let age_sex_chart = BarChart {
+        title: match t.lang {
+            Lang::Da => format!("Hjemløse efter alder og køn, {year}"),
+            Lang::En => format!("Homeless persons by age and sex, {year}"),
+        },
+        source: t
+            .pick(
+                "Kilde: denne optælling (hcount).",
+                "Source: this count (hcount).",
+            )
+            .to_string(),
+        categories: groups
+            .iter()
+            .map(|g| {
+                if g == "unknown" {
+                    t.pick("uoplyst", "unknown").to_string()
+                } else {
+                    g.clone()
+                }
+            })
+            .collect(),
+        groups: bars,
+    };
+    charts::render_bars(
+        &age_sex_chart,
+        &dir.join("age_sex.svg"),
+        &dir.join("age_sex.png"),
+    )
+    .map_err(|e| format!("chart age_sex: {e:#}"))?;
+    let age_sex = chart_ref(&age_sex_chart.title, dir, "age_sex")?;
+
+    // Municipalities: one chart each (with persons this count), and small multiples of the
+    // twelve largest. Published history counts people by home municipality, as we do.
+    let totals = data.table("municipal_totals");
+    let mut municipal: Vec<(i32, String, i64)> = totals
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[0].parse().ok()?, r[1].clone(), r[2].parse().ok()?)))
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    let municipal_series = |code: i32, name: &str, now: i64| -> Series {
+        let mut known: BTreeMap<i32, i64> = h
+            .municipal_totals
+            .iter()
+            .filter(|f| f.key == code.to_string())
+            .map(|f| (f.year, f.persons))
+            .collect();
+        known.insert(year, now);
+        series(name.to_string(), &ys, &known, Some(options.min_cell))
+    };
+    municipal
+        .par_iter()
+        .map(|(code, name, now)| {
+            let chart = LineChart {
+                title: format!("{name} ({code})"),
+                y_label: t.pick("personer", "persons").to_string(),
+                source: source.clone(),
+                series: vec![municipal_series(*code, name, *now)],
+                markers: marks.clone(),
+                current_year: year,
+            };
+            let base = dir.join("municipal").join(code.to_string());
+            charts::render_line(
+                &chart,
+                &base.with_extension("svg"),
+                &base.with_extension("png"),
+            )
+            .map_err(|e| format!("chart {code}: {e:#}"))
+        })
+        .collect::<Result<Vec<()>, String>>()?;
+    municipal.sort_by_key(|(code, _, n)| (std::cmp::Reverse(*n), *code));
+    let panels: Vec<(String, Series)> = municipal
+        .iter()
+        .take(12)
+        .map(|(code, name, now)| (name.clone(), municipal_series(*code, name, *now)))
+        .collect();
+    let municipal_multiples = if panels.is_empty() {
+        None
+    } else {
+        let title = t
+            .pick(
+                "De tolv kommuner med flest hjemløse",
+                "The twelve municipalities with most homeless persons",
+            )
+            .to_string();
+        charts::render_small_multiples(
+            &title,
+            &source,
+            &panels,
+            &dir.join("municipal_top12.svg"),
+            &dir.join("municipal_top12.png"),
+        )
+        .map_err(|e| format!("chart municipal_top12: {e:#}"))?;
+        Some(chart_ref(&title, dir, "municipal_top12")?)
+    };
+    municipal.sort_by_key(|(code, _, _)| *code);
+    Ok(Charts {
+        national_total,
+        by_category,
+        youth,
+        age_sex,
+        municipal_multiples,
+        municipal: municipal
+            .iter()
+            .map(|(c, _, _)| (*c, format!("charts/municipal/{c}.svg")))
+            .collect(),
+    })
+}
+
+fn chart_ref(title: &str, dir: &Path, name: &str) -> Result<ChartRef, String> {
+    let svg_path: PathBuf = dir.join(format!("{name}.svg"));
+    let svg =
+        std::fs::read_to_string(&svg_path).map_err(|e| format!("{}: {e}", svg_path.display()))?;
+    Ok(ChartRef {
+        title: title.to_string(),
+        svg_inline: svg,
+        png: format!("charts/{name}.png"),
+        svg: format!("charts/{name}.svg"),
+    })
+}
+
+fn pct(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "0.0".into()
+    } else {
+        format!("{:.1}", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// Thousands with a thin space (Danish) or a comma (English).
+fn num(n: i64, lang: Lang) -> String {
+    let s = n.abs().to_string();
+    let sep = match lang {
+        Lang::Da => '.',
+        Lang::En => ',',
+    };
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn context(
+    data: &RunData,
+    options: &ReportOptions,
+    t: &Texts,
+    charts: Charts,
+) -> Result<minijinja::Value, String> {
+    let lang = options.lang;
+    let d = |s: &str| -> String {
+        match lang {
+            Lang::Da => s.replace('.', ","),
+            Lang::En => s.to_string(),
+        }
+    };
+    let year = data.year;
+    let total = data.total();
+    let previous = options.history.previous_total(year);
+    let change = previous.map(|p| {
+        let diff = total - p.persons;
+        serde_json::json!({
+            "year": p.year,
+            "persons": num(p.persons, lang),
+            "diff": format!("{}{}", if diff > 0 { "+" } else { "" }, num(diff, lang)),
+            "pct": d(&format!("{}{}", if diff > 0 { "+" } else { "" }, pct(diff, p.persons))),
+        })
+    });
+    let categories: Vec<_> = data
+        .table("national_by_category")
+        .rows
+        .iter()
+        .map(|r| {
+            let n: i64 = r[1].parse().unwrap_or(0);
+            let published: Option<i64> = options
+                .history
+                .national_by_category
+                .iter()
+                .filter(|f| f.key == r[0] && f.year < year)
+                .max_by_key(|f| f.year)
+                .map(|f| f.persons);
+            let last = options
+                .history
+                .national_by_category
+                .iter()
+                .filter(|f| f.key == r[0] && f.year < year)
+                .max_by_key(|f| f.year)
+                .map(|f| format!("{} ({})", num(f.persons, lang), f.year))
+                .unwrap_or_default();
+            let _ = published;
+            serde_json::json!({
+                "code": r[0],
+                "label": t.situation(&r[0]),
+                "persons": num(n, lang),
+                "share": d(&pct(n, total)),
+                "is_total": r[0] == "total",
+                "previous": last,
+            })
+        })
+        .collect();
+    let ages: Vec<_> = data
+        .table("by_age_group")
+        .rows
+        .iter()
+        .map(|r| {
+            let n: i64 = r[1].parse().unwrap_or(0);
+            let label = if r[0] == "unknown" {
+                t.pick("Uoplyst", "Not stated").to_string()
+            } else {
+                r[0].clone()
+            };
+            serde_json::json!({"label": label, "persons": num(n, lang), "share": d(&pct(n, total))})
+        })
+        .collect();
+    let sexes: Vec<_> = data
+        .table("by_sex")
+        .rows
+        .iter()
+        .map(|r| {
+            let n: i64 = r[1].parse().unwrap_or(0);
+            serde_json::json!({"label": t.sex(&r[0]), "persons": num(n, lang), "share": d(&pct(n, total))})
+        })
+        .collect();
+    let indicators_table = data.table("indicators");
+    let indicator = |code: &str| -> serde_json::Value {
+        let row = indicators_table.rows.iter().find(|r| r[0] == code);
+        let persons: i64 = row.and_then(|r| r[1].parse().ok()).unwrap_or(0);
+        let percent = row.map(|r| d(&r[2])).unwrap_or_default();
+        serde_json::json!({"code": code, "label": t.indicator(code), "persons": num(persons, lang), "percent": percent})
+    };
+    let housing_first: Vec<_> = [
+        "support_act",
+        "support_icm",
+        "support_cti",
+        "support_social_caretaker",
+        "support_none",
+        "housing_queue",
+        "action_plan",
+        "homeless_3m_plus",
+    ]
+    .iter()
+    .map(|c| indicator(c))
+    .collect();
+    let profile: Vec<_> = [
+        "women",
+        "young_18_24",
+        "youth_18_29",
+        "mental_illness",
+        "substance_any",
+        "substance_alcohol",
+        "substance_cannabis",
+        "substance_hard_drugs",
+        "substance_medication",
+        "substance_other",
+        "with_children",
+        "children_with_adults",
+    ]
+    .iter()
+    .map(|c| indicator(c))
+    .collect();
+
+    // Municipal totals as published: small numbers suppressed.
+    let min_cell = options.min_cell;
+    let municipal: Vec<_> = data
+        .table("municipal_totals")
+        .rows
+        .iter()
+        .filter(|r| r[2] != "0")
+        .map(|r| {
+            let n: u64 = r[2].parse().unwrap_or(0);
+            let shown = if n > 0 && n < min_cell {
+                format!("<{min_cell}")
+            } else {
+                num(n as i64, lang)
+            };
+            let code: i32 = r[0].parse().unwrap_or(0);
+            let chart = charts
+                .municipal
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, p)| p.clone());
+            serde_json::json!({"code": r[0], "name": r[1], "persons": shown, "chart": chart})
+        })
+        .collect();
+
+    let quality = data.pairs("data_quality");
+    let q = |k: &str| quality.get(k).copied().unwrap_or(0);
+    let rows_read = data.run["rows"]["read"].as_i64().unwrap_or(0);
+    let rows_rejected = data.run["rows"]["rejected"].as_i64().unwrap_or(0);
+    let rejections: Vec<_> = data
+        .rejections
+        .iter()
+        .map(|(code, n)| {
+            let title = Rule::ALL
+                .iter()
+                .find(|r| r.code() == code)
+                .map(|r| r.title())
+                .unwrap_or("");
+            serde_json::json!({"code": code, "title": title, "rows": num(*n as i64, lang)})
+        })
+        .collect();
+    let accepted = q("rows_accepted");
+    let quality = serde_json::json!({
+        "files": num(data.table("intake").rows.len() as i64, lang),
+        "rows_read": num(rows_read, lang),
+        "rows_accepted": num(accepted, lang),
+        "rows_rejected": num(rows_rejected, lang),
+        "rows_rejected_pct": d(&pct(rows_rejected, rows_read)),
+        "warnings": num(data.run["rows"]["warnings"].as_i64().unwrap_or(0), lang),
+        "cpr_pct": d(&pct(q("rows_identified_by_cpr"), accepted)),
+        "linked": num(q("rows_linked_to_cpr_by_alternative_key"), lang),
+        "ecpr": num(q("rows_identified_by_replacement_number"), lang),
+        "alt": num(q("rows_identified_by_alternative_key"), lang),
+        "unidentified": num(q("rows_unidentified"), lang),
+        "unidentified_pct": d(&pct(q("rows_unidentified"), accepted)),
+        "persons": num(q("persons"), lang),
+        "several_units": num(q("persons_counted_reported_by_several_units"), lang),
+        "several_units_pct": d(&pct(q("persons_counted_reported_by_several_units"), total)),
+        "not_homeless": num(q("persons_not_homeless"), lang),
+        "rejections": rejections,
+    });
+    let notes: Vec<_> = options
+        .history
+        .notes
+        .iter()
+        .map(|n| serde_json::json!({"year": n.year, "note": n.note}))
+        .collect();
+    let migrants = data
+        .pairs("migrants_no_permanent_residence")
+        .get("total")
+        .copied()
+        .unwrap_or(0);
+    let under_18 = data.pairs("under_18").get("total").copied().unwrap_or(0);
+    let situations: Vec<_> = spec::SITUATIONS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.code != "not_homeless")
+        .map(|(i, c)| serde_json::json!({"rank": i + 1, "code": c.code, "label": t.pick(c.label_da, c.label_en)}))
+        .collect();
+    let value = serde_json::json!({
+        "da": lang == Lang::Da,
+        "year": year,
+        "count_date": data.count_date,
+        "total": num(total, lang),
+        "change": change,
+        "migrants": num(migrants, lang),
+        "under_18": num(under_18, lang),
+        "categories": categories,
+        "ages": ages,
+        "sexes": sexes,
+        "housing_first": housing_first,
+        "profile": profile,
+        "municipal": municipal,
+        "min_cell": min_cell,
+        "quality": quality,
+        "notes": notes,
+        "situations": situations,
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let mut ctx = minijinja::Value::from(minijinja::value::Serde(&value));
+    // Charts carry inline SVG that must not be escaped: passed as safe strings.
+    let chart = |c: &ChartRef| {
+        minijinja::context! {
+            title => c.title.clone(),
+            svg_inline => minijinja::Value::from_safe_string(c.svg_inline.clone()),
+            png => c.png.clone(),
+            svg => c.svg.clone(),
+        }
+    };
+    let mut list = vec![
+        chart(&charts.national_total),
+        chart(&charts.by_category),
+        chart(&charts.youth),
+        chart(&charts.age_sex),
+    ];
+    if let Some(m) = &charts.municipal_multiples {
+        list.push(chart(m));
+    }
+    ctx = minijinja::context! { charts => list, ..ctx };
+    Ok(ctx)
+}

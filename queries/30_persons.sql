@@ -16,11 +16,13 @@ WITH ranked AS (
     FROM submissions AS u
     JOIN situations AS s ON s.situation = u.situation
 ),
-across_rows AS (
+-- Per person and reporting unit first, then per person: two plain aggregations, because a
+-- COUNT(DISTINCT respondent_id) per person keeps a hash set per person (slow and large).
+per_unit AS (
     SELECT
         person_key,
+        respondent_id,
         COUNT(*) AS reports,
-        COUNT(DISTINCT respondent_id) AS respondents,
         MAX(CASE mental_illness WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END) AS mental_illness,
         MAX(CASE housing_queue  WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END) AS housing_queue,
         MAX(CASE action_plan    WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END) AS action_plan,
@@ -37,6 +39,29 @@ across_rows AS (
         bool_or(concat('|', support, '|') LIKE '%|other|%')              AS support_other,
         bool_or(support = 'none')                                        AS support_none
     FROM submissions
+    GROUP BY person_key, respondent_id
+),
+across_rows AS (
+    SELECT
+        person_key,
+        SUM(reports) AS reports,
+        COUNT(*) AS respondents,
+        MAX(mental_illness) AS mental_illness,
+        MAX(housing_queue) AS housing_queue,
+        MAX(action_plan) AS action_plan,
+        bool_or(alcohol) AS alcohol,
+        bool_or(cannabis) AS cannabis,
+        bool_or(hard_drugs) AS hard_drugs,
+        bool_or(medication) AS medication,
+        bool_or(substance_other) AS substance_other,
+        bool_or(substance_none) AS substance_none,
+        bool_or(act) AS act,
+        bool_or(icm) AS icm,
+        bool_or(cti) AS cti,
+        bool_or(social_caretaker) AS social_caretaker,
+        bool_or(support_other) AS support_other,
+        bool_or(support_none) AS support_none
+    FROM per_unit
     GROUP BY person_key
 ),
 joined AS (

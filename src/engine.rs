@@ -163,6 +163,13 @@ async fn run_async(
     for q in PIPELINE {
         let df = plan(&ctx, q).await?;
         if MATERIALISED.contains(&q.name) {
+            if std::env::var_os("HCOUNT_EXPLAIN").is_some() {
+                // For profiling: the plan with run-time metrics (runs the query once more).
+                let batches = df.clone().explain(false, true)?.collect().await?;
+                let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                    .map_err(datafusion::error::DataFusionError::from)?;
+                eprintln!("{text}");
+            }
             let path = out.join(format!("{}.parquet", q.name));
             let rows =
                 write_parquet(df, &path, options)
@@ -227,7 +234,18 @@ async fn plan(
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false);
-    ctx.sql_with_options(q.sql, options)
+    // HCOUNT_QUERIES_DIR: read the SQL from a working copy of queries/ instead of the
+    // compiled-in files — for trying a change to the rules before it is reviewed and built.
+    let sql = match std::env::var_os("HCOUNT_QUERIES_DIR") {
+        Some(dir) => std::fs::read_to_string(Path::new(&dir).join(q.file)).map_err(|e| {
+            EngineError::Query {
+                file: q.file,
+                source: datafusion::error::DataFusionError::External(Box::new(e)),
+            }
+        })?,
+        None => q.sql.to_string(),
+    };
+    ctx.sql_with_options(&sql, options)
         .await
         .map_err(|source| EngineError::Query {
             file: q.file,

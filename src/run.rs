@@ -158,26 +158,34 @@ fn intake<S: validate::RowSink + Send>(
     pool.install(|| {
         let year = decide_year(&files, year, fallback_to_latest)?;
         let progress = crate::progress::files(files.len() as u64, quiet);
-        let results: Vec<Result<(FileOutcome, S), Failure>> = files
+        // Sinks are pooled, not made per file: a run of 2,000 small files then stages a few
+        // large batches instead of 2,000 tiny ones.
+        let pool: std::sync::Mutex<Vec<S>> = std::sync::Mutex::new(Vec::new());
+        let results: Vec<Result<FileOutcome, Failure>> = files
             .par_iter()
             .map(|file| {
-                let mut sink = make_sink();
-                let outcome = validate::validate_file(file, year, &mut sink)
-                    .map_err(|e| Failure::cannot_run(format!("{}: {e}", file.path.display())))?;
+                let mut sink = pool
+                    .lock()
+                    .map_err(|_| Failure::cannot_run("internal error: sink pool poisoned"))?
+                    .pop()
+                    .unwrap_or_else(&make_sink);
+                let outcome = validate::validate_file(file, year, &mut sink);
+                if let Ok(mut p) = pool.lock() {
+                    p.push(sink);
+                }
                 progress.inc(1);
-                Ok((outcome, sink))
+                outcome.map_err(|e| Failure::cannot_run(format!("{}: {e}", file.path.display())))
             })
             .collect();
         progress.finish_and_clear();
         let mut reports = Vec::with_capacity(files.len());
         let mut problems = Vec::new();
-        let mut sinks = Vec::with_capacity(files.len());
         for r in results {
-            let (outcome, sink) = r?;
+            let outcome = r?;
             reports.push(outcome.report);
             problems.extend(outcome.problems);
-            sinks.push(sink);
         }
+        let sinks = pool.into_inner().unwrap_or_default();
         problems.sort();
         let intake = Intake {
             year,
@@ -232,6 +240,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
         config.quiet,
         || StagingBuilder::new(key.clone()),
     )?;
+    let ingest_done = started.elapsed();
     if config.strict && intake.rows_rejected() > 0 {
         return Err(Failure {
             code: exit::REJECTED,
@@ -303,6 +312,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
         },
     )
     .map_err(Failure::cannot_run)?;
+    let engine_done = started.elapsed();
     let _ = std::fs::remove_dir_all(&spill_dir);
 
     let tables_dir = out.join("tables");
@@ -343,12 +353,17 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
         .write_csv(&tables_dir.join("intake.csv"))
         .map_err(|e| io("intake.csv", e))?;
 
-    let run_info = serde_json::json!({
+    let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+    let mut run_info = serde_json::json!({
         "hcount_version": env!("CARGO_PKG_VERSION"),
         "count_year": intake.year.year,
         "count_date": intake.year.date.to_string(),
         "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "seconds": secs(started.elapsed()),
+        "timings_seconds": {
+            "ingest_validate_pseudonymise": secs(ingest_done),
+            "sql_and_parquet": secs(engine_done - ingest_done),
+        },
         "threads": config.threads,
         "memory_limit_bytes": config.memory_limit,
         "min_cell": config.min_cell,
@@ -374,6 +389,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("run.json", e))?;
 
+    let report_start = started.elapsed();
     crate::report::render(
         &out,
         &crate::report::ReportOptions {
@@ -383,6 +399,13 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
         },
     )
     .map_err(|e| Failure::cannot_run(format!("report: {e}")))?;
+    // run.json is the one file with timings; now that the report is done, add its time.
+    run_info["timings_seconds"]["report"] =
+        serde_json::json!(secs(started.elapsed() - report_start));
+    run_info["seconds"] = serde_json::json!(secs(started.elapsed()));
+    let json = serde_json::to_string_pretty(&run_info).map_err(Failure::cannot_run)?;
+    tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
+        .map_err(|e| io("run.json", e))?;
 
     dir.commit().map_err(|e| {
         Failure::cannot_run(format!(

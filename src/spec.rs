@@ -273,28 +273,49 @@ pub const AGE_GROUPS: [&str; 7] = [
     "18-24", "25-29", "30-39", "40-49", "50-59", "60+", "unknown",
 ];
 
-/// Finds `value` (already trimmed and lower-cased) in a code list.
+/// Finds `value` (trimmed; any case) in a code list. Codes are ASCII, so the comparison
+/// needs no lower-cased copy (this runs for several columns of every row).
 pub fn find_code(list: &'static [Code], value: &str) -> Option<&'static Code> {
-    list.iter().find(|c| c.code == value)
+    list.iter().find(|c| c.code.eq_ignore_ascii_case(value))
 }
 
-/// `yes`/`ja`, `no`/`nej`, `unknown`/`uoplyst` → the canonical code.
+/// The canonical word for the first of `words` that `value` matches, in any case.
+fn one_of(value: &str, words: &[(&'static str, &'static str)]) -> Option<&'static str> {
+    words
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(value))
+        .map(|(_, canonical)| *canonical)
+}
+
+/// `yes`/`ja`, `no`/`nej`, `unknown`/`uoplyst` (any case) → the canonical code.
 pub fn yes_no(value: &str) -> Option<&'static str> {
-    match value {
-        "yes" | "ja" => Some("yes"),
-        "no" | "nej" => Some("no"),
-        "unknown" | "uoplyst" => Some("unknown"),
-        _ => None,
-    }
+    one_of(
+        value,
+        &[
+            ("yes", "yes"),
+            ("ja", "yes"),
+            ("no", "no"),
+            ("nej", "no"),
+            ("unknown", "unknown"),
+            ("uoplyst", "unknown"),
+        ],
+    )
 }
 
-/// `m`/`mand`/`male` → male; `k`/`kvinde`/`f`/`female` → female.
+/// `m`/`mand`/`male` → male; `k`/`kvinde`/`f`/`female` → female (any case).
 pub fn sex(value: &str) -> Option<&'static str> {
-    match value {
-        "m" | "mand" | "male" => Some("male"),
-        "k" | "kvinde" | "f" | "female" => Some("female"),
-        _ => None,
-    }
+    one_of(
+        value,
+        &[
+            ("m", "male"),
+            ("mand", "male"),
+            ("male", "male"),
+            ("k", "female"),
+            ("kvinde", "female"),
+            ("f", "female"),
+            ("female", "female"),
+        ],
+    )
 }
 
 /// The 98 municipalities, shipped with the project (a copy of `shared/data/municipalities.csv`).

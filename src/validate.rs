@@ -840,7 +840,7 @@ impl Validator<'_> {
         let sex_column = if sex_text.is_empty() {
             None
         } else {
-            match spec::sex(&sex_text.to_lowercase()) {
+            match spec::sex(sex_text) {
                 Some(s) => Some(s == "male"),
                 None => {
                     self.warn(
@@ -1131,7 +1131,7 @@ impl Validator<'_> {
             self.required_empty_if_present(line, header, column);
             return None;
         }
-        match spec::find_code(list, &value.to_lowercase()) {
+        match spec::find_code(list, value) {
             Some(c) => Some(c.code),
             None => {
                 self.error(
@@ -1167,10 +1167,9 @@ impl Validator<'_> {
         if value.is_empty() {
             return None;
         }
-        let lower = value.to_lowercase();
-        let found = spec::find_code(list, &lower)
+        let found = spec::find_code(list, value)
             .map(|c| c.code)
-            .or_else(|| (lower == "uoplyst").then_some("unknown"));
+            .or_else(|| value.eq_ignore_ascii_case("uoplyst").then_some("unknown"));
         match found {
             Some(c) => Some(c),
             None => {
@@ -1201,7 +1200,7 @@ impl Validator<'_> {
         if value.is_empty() {
             return None;
         }
-        match spec::yes_no(&value.to_lowercase()) {
+        match spec::yes_no(value) {
             Some(v) => Some(v),
             None => {
                 self.warn(

@@ -1,0 +1,199 @@
+//! Charts and the report: files present, deterministic, snapshots, and the HTML rendered by
+//! a real browser (headless Chromium, installed by .ci/run).
+
+use std::path::{Path, PathBuf};
+
+use crate::util::*;
+
+/// A small, fixed input: snapshots depend on the data only (not the key).
+fn small_count(ws: &Workspace) {
+    let mut rows = Vec::new();
+    for i in 0..40 {
+        let cpr = format!(
+            "{:02}{:02}{:02}-{}{:03}",
+            1 + i % 28,
+            1 + i % 12,
+            50 + i % 40,
+            1,
+            100 + 2 * i + (i % 2)
+        );
+        let situation = [
+            "shelter",
+            "rough_sleeping",
+            "family_friends",
+            "night_shelter",
+            "hotel",
+        ][i % 5];
+        let municipality = ["101", "751", "461", "851", "147", "563"][i % 6];
+        rows.push(row(&[
+            ("cpr", &cpr),
+            ("situation", situation),
+            ("municipality", municipality),
+            ("respondent_id", &format!("unit{}", i % 4)),
+            ("support", ["act", "icm", "none", "cti"][i % 4]),
+            ("duration", ["lt3m", "6to12m", "gt2y"][i % 3]),
+            ("housing_queue", if i % 3 == 0 { "ja" } else { "nej" }),
+        ]));
+    }
+    // Two persons in Middelfart: a small number, shown as <5 in the report.
+    rows.push(row(&[("cpr", "010101-4001"), ("municipality", "410")]));
+    rows.push(row(&[("cpr", "020202-4002"), ("municipality", "410")]));
+    // A rejected row whose value must never reach the report unescaped.
+    rows.push(row(&[
+        ("respondent_id", "x"),
+        ("situation", "<script>alert(1)</script>"),
+    ]));
+    ws.write("count.csv", csv(&rows));
+    ws.run_ok();
+}
+
+#[test]
+fn charts_and_reports_are_written() {
+    let ws = Workspace::new();
+    small_count(&ws);
+    let out = ws.out();
+    for f in [
+        "report.html",
+        "report.md",
+        "charts/national_total.svg",
+        "charts/national_total.png",
+        "charts/national_by_category.svg",
+        "charts/youth.png",
+        "charts/age_sex.svg",
+        "charts/municipal_top12.png",
+        "charts/municipal/101.svg",
+        "charts/municipal/101.png",
+        "charts/municipal/563.svg",
+    ] {
+        let p = out.join(f);
+        assert!(p.exists(), "{f} missing");
+    }
+    // PNGs are real images, not empty files.
+    let png = std::fs::read(out.join("charts/national_total.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(png.len() > 5_000, "PNG suspiciously small: {}", png.len());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // Self-contained: no scripts, no external resources.
+    assert!(!html.contains("<script"), "no script in the report");
+    assert!(
+        !html.contains("http://") || !html.contains("src=\"http"),
+        "no network resources"
+    );
+    assert!(html.contains("<svg"), "charts are inline");
+    // Municipal values 1–4 are never shown exactly: Middelfart has 2 persons.
+    assert!(
+        html.contains("<td>410</td><td>Middelfart</td><td class=\"n\">&lt;5</td>"),
+        "suppressed in the report"
+    );
+    assert!(!html.contains("<td>Middelfart</td><td class=\"n\">2</td>"));
+}
+
+#[test]
+fn the_markdown_report_and_a_chart_are_stable() {
+    let ws = Workspace::new();
+    small_count(&ws);
+    let md = std::fs::read_to_string(ws.out().join("report.md")).unwrap();
+    insta::assert_snapshot!("report_md", md);
+    let svg = std::fs::read_to_string(ws.out().join("charts/national_total.svg")).unwrap();
+    insta::assert_snapshot!("national_total_svg", svg);
+}
+
+#[test]
+fn english_report_and_re_render_without_submissions() {
+    let ws = Workspace::new();
+    small_count(&ws);
+    let before = std::fs::read(ws.out().join("report.html")).unwrap();
+    // Re-render from the output folder alone: same bytes.
+    std::fs::remove_dir_all(ws.input()).unwrap();
+    let out = hcount()
+        .args(["report", "--out"])
+        .arg(ws.out())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(ws.out().join("report.html")).unwrap(), before);
+    let out = hcount()
+        .args(["report", "--lang", "en", "--out"])
+        .arg(ws.out())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(ws.out().join("report.html")).unwrap();
+    assert!(html.contains("Homelessness in Denmark 2024"));
+    assert!(html.contains("Data quality"));
+}
+
+fn chromium() -> Option<PathBuf> {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+fn browser(chrome: &Path, profile: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(chrome);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
+#[test]
+fn the_html_report_renders_in_a_browser() {
+    let Some(chrome) = chromium() else {
+        // CI installs Chromium (.ci/run); a developer machine may not have it.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (see .ci/run)"
+        );
+        eprintln!("skipped: no chromium");
+        return;
+    };
+    let ws = Workspace::new();
+    small_count(&ws);
+    let page = format!("file://{}", ws.out().join("report.html").display());
+    let profile = ws.path().join("chrome-profile");
+    let dom = browser(&chrome, &profile)
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("Hjemløshed i Danmark 2024"),
+        "title text in the rendered DOM"
+    );
+    assert!(dom.contains("Datakvalitet"));
+    let shot = ws.path().join("report.png");
+    let out = browser(&chrome, &profile)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1280,2400")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(shot.exists(), "no screenshot: {}", stderr(&out));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // A blank page compresses to almost nothing; a rendered report does not.
+    assert!(
+        png.len() > 50_000,
+        "screenshot looks blank: {} bytes",
+        png.len()
+    );
+    if let Some(dir) = std::env::var_os("HCOUNT_SCREENSHOT_DIR") {
+        std::fs::copy(&shot, Path::new(&dir).join("report.png")).unwrap();
+    }
+}

@@ -171,6 +171,7 @@ async fn run_async(
                 eprintln!("{text}");
             }
             let path = out.join(format!("{}.parquet", q.name));
+            let started = std::time::Instant::now();
             let rows =
                 write_parquet(df, &path, options)
                     .await
@@ -178,6 +179,7 @@ async fn run_async(
                         file: q.file,
                         source,
                     })?;
+            trace(q, started);
             if q.name == "submissions" {
                 submissions_rows = rows;
             } else {
@@ -197,11 +199,13 @@ async fn run_async(
 
     let mut tables = Vec::with_capacity(TABLES.len());
     for q in TABLES {
+        let started = std::time::Instant::now();
         let df = plan(&ctx, q).await?;
         let batches = df.collect().await.map_err(|source| EngineError::Query {
             file: q.file,
             source,
         })?;
+        trace(q, started);
         tables.push((q.name, batches));
     }
     Ok(EngineOutput {
@@ -223,6 +227,13 @@ fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
         config,
         runtime.build_arc()?,
     ))
+}
+
+/// With HCOUNT_TRACE set, the time each query took (a profiling aid).
+fn trace(q: &Query, started: std::time::Instant) {
+    if std::env::var_os("HCOUNT_TRACE").is_some() {
+        eprintln!("hcount: {} took {:.3} s", q.file, started.elapsed().as_secs_f64());
+    }
 }
 
 /// Plans one query file: a single read-only statement.

@@ -1289,7 +1289,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn did_you_mean(value: &str, list: &'static [spec::Code], danish: bool) -> String {
-    match suggest(value, list.iter().map(|c| c.code)) {
+    // A typo of a code, else a Danish word of a code's label ("herberg" → shelter).
+    let by_label = || {
+        let v = value.to_lowercase();
+        list.iter()
+            .find(|c| {
+                c.label_da
+                    .to_lowercase()
+                    .split(|ch: char| !ch.is_alphabetic())
+                    .any(|w| w.len() >= 4 && w == v)
+            })
+            .map(|c| c.code)
+    };
+    match suggest(value, list.iter().map(|c| c.code)).or_else(by_label) {
         Some(c) if danish => format!("; mente du {c:?}?"),
         Some(c) => format!("; did you mean {c:?}?"),
         None => String::new(),
@@ -1492,6 +1504,9 @@ mod tests {
         );
         assert_eq!(suggest("situatoin", column_names()), Some("situation"));
         assert_eq!(suggest("xyz", column_names()), None);
+        assert!(did_you_mean("Herberg", &spec::RESPONDENT_TYPES, false).contains("\"shelter\""));
+        assert!(did_you_mean("gadesovende", &spec::SITUATIONS, true).contains("rough_sleeping"));
+        assert_eq!(did_you_mean("zzz", &spec::SITUATIONS, false), "");
     }
 
     #[test]

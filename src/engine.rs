@@ -232,7 +232,11 @@ fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
 /// With HCOUNT_TRACE set, the time each query took (a profiling aid).
 fn trace(q: &Query, started: std::time::Instant) {
     if std::env::var_os("HCOUNT_TRACE").is_some() {
-        eprintln!("hcount: {} took {:.3} s", q.file, started.elapsed().as_secs_f64());
+        eprintln!(
+            "hcount: {} took {:.3} s",
+            q.file,
+            started.elapsed().as_secs_f64()
+        );
     }
 }
 

@@ -1,8 +1,27 @@
-// PLACEHOLDER until the generator lands (helper is writing it); overwritten.
+//! `hcount synth`: a deterministic generator of realistic submission sets, for the fixtures,
+//! the tests and the benchmarks. The same options give byte-identical files.
+//!
+//! A population of persons (valid CPR numbers by the century rule, realistic ages, sexes,
+//! municipalities and situations) is reported by one to four services each, in the styles
+//! services really send: Danish Excel exports (`;`, Windows-1252, Danish headers, dd-mm-yyyy,
+//! CRLF), UTF-8 with BOM and shuffled columns, plain UTF-8. The messy style adds twins,
+//! replacement numbers, unidentified rows, blank lines, quoted line breaks and bad rows of
+//! every kind.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::spec::{self, Column};
+
 pub enum Style {
+    /// UTF-8, `,`, ISO dates, English headers, no bad rows (benchmarks).
     Plain,
+    /// Every file style the format allows, and bad rows of every kind (fixtures).
     Messy,
 }
+
 pub struct SynthOptions {
     pub persons: usize,
     pub files: usize,
@@ -10,12 +29,645 @@ pub struct SynthOptions {
     pub year: i32,
     pub style: Style,
 }
+
 pub struct SynthSummary {
     pub files: usize,
     pub rows: usize,
     pub persons: usize,
     pub bad_rows: usize,
 }
-pub fn generate(_opts: &SynthOptions, _out_dir: &std::path::Path) -> anyhow::Result<SynthSummary> {
-    anyhow::bail!("not yet")
+
+/// SplitMix64: tiny, fast, and ours, so the fixtures never change with a crate upgrade.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    /// Picks by weight.
+    fn weighted<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
+        let total: u32 = items.iter().map(|(_, w)| w).sum();
+        let mut r = self.below(total as usize) as u32;
+        for (item, w) in items {
+            if r < *w {
+                return item;
+            }
+            r -= w;
+        }
+        &items[0].0
+    }
+}
+
+struct Person {
+    birth: NaiveDate,
+    male: bool,
+    serial: u32,
+    initials: String,
+    municipality: u16,
+    home: Option<u16>,
+    migrant: bool,
+    /// How the person is identified in reports: 0 CPR, 1 alt key, 2 replacement, 3 nothing.
+    id_style: u8,
+    ecpr: String,
+}
+
+impl Person {
+    fn cpr(&self, dash: bool) -> String {
+        let yy = self.birth.year() % 100;
+        // The century digit (format spec): 0–3 for the 1900s; 4 for 2000–2036.
+        let d7 = if self.birth.year() >= 2000 {
+            4
+        } else {
+            self.serial / 1000 % 4
+        };
+        let rest = self.serial % 1000;
+        let last = rest % 10;
+        let rest = rest - last + if self.male { last | 1 } else { last & !1 };
+        let sep = if dash { "-" } else { "" };
+        format!(
+            "{:02}{:02}{:02}{sep}{d7}{rest:03}",
+            self.birth.day(),
+            self.birth.month(),
+            yy
+        )
+    }
+}
+
+const SITUATIONS: &[(&str, u32)] = &[
+    ("shelter", 35),
+    ("family_friends", 30),
+    ("rough_sleeping", 10),
+    ("night_shelter", 5),
+    ("transitional", 5),
+    ("hotel", 2),
+    ("prison_release", 3),
+    ("hospital_discharge", 3),
+    ("makeshift", 1),
+    ("functional", 1),
+    ("other", 1),
+    ("unknown", 1),
+];
+
+/// Which respondent types report which situations most naturally.
+fn respondent_type_for(situation: &str, rng: &mut Rng) -> &'static str {
+    match situation {
+        "shelter" => "shelter",
+        "night_shelter" => "night_shelter",
+        "rough_sleeping" => *rng.pick(&["outreach", "drop_in", "night_shelter"]),
+        "prison_release" => "prison_probation",
+        "hospital_discharge" => *rng.pick(&["hospital", "psychiatry", "treatment"]),
+        _ => *rng.pick(&[
+            "municipality",
+            "drop_in",
+            "outreach",
+            "housing",
+            "treatment",
+            "other",
+        ]),
+    }
+}
+
+const INITIAL_LETTERS: &[char] = &[
+    'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'R', 'S', 'T',
+    'U', 'V', 'Æ', 'Ø', 'Å',
+];
+
+/// One report: a person seen by a respondent.
+struct Report {
+    person: usize,
+    respondent: usize,
+    situation: &'static str,
+}
+
+/// How a file is written.
+#[derive(Clone, Copy, PartialEq)]
+enum FileStyle {
+    Plain,
+    /// Danish Excel: `;`, Windows-1252, Danish headers, dd-mm-yyyy, CRLF, Danish words.
+    Excel,
+    /// UTF-8 with BOM, `,`, shuffled columns, an unknown free-text column.
+    Bom,
+    /// UTF-8, dd.mm.yyyy or dd/mm/yyyy, upper-case codes, stray spaces, CPR without dash.
+    Loose,
+}
+
+pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSummary> {
+    anyhow::ensure!(opts.persons > 0, "--persons must be at least 1");
+    anyhow::ensure!(opts.files > 0, "--files must be at least 1");
+    let count_date = spec::count_date(opts.year)
+        .ok_or_else(|| anyhow::anyhow!("{} is not a usable year", opts.year))?;
+    let messy = matches!(opts.style, Style::Messy);
+    let mut rng = Rng(opts.seed ^ 0x6863_6F75_6E74);
+    let municipalities: Vec<u16> = spec::municipalities().iter().map(|m| m.code).collect();
+    let big: &[(u16, u32)] = &[
+        (101, 30),
+        (751, 10),
+        (461, 6),
+        (851, 4),
+        (147, 3),
+        (561, 2),
+        (0, 45),
+    ];
+
+    // The population.
+    let mut persons: Vec<Person> = Vec::with_capacity(opts.persons);
+    for i in 0..opts.persons {
+        let age_years = if messy && rng.chance(0.01) {
+            14 + rng.below(4)
+        } else {
+            18 + rng.below(52).min(rng.below(60))
+        };
+        let birth = count_date
+            .checked_sub_days(chrono::Days::new((age_years * 365 + rng.below(365)) as u64))
+            .unwrap_or(count_date);
+        let mut municipality = *rng.weighted(big);
+        if municipality == 0 {
+            municipality = *rng.pick(&municipalities);
+        }
+        let initials: String = (0..2 + rng.below(2))
+            .map(|_| *rng.pick(INITIAL_LETTERS))
+            .collect();
+        let id_style = if !messy {
+            if rng.chance(0.8) {
+                0
+            } else if rng.chance(0.7) {
+                1
+            } else {
+                3
+            }
+        } else {
+            *rng.weighted(&[(0u8, 72), (1, 20), (2, 4), (3, 4)])
+        };
+        let mut p = Person {
+            birth,
+            male: rng.chance(0.77),
+            serial: (i as u32).wrapping_mul(7919) % 4000,
+            initials,
+            municipality,
+            home: rng.chance(0.4).then(|| *rng.pick(&municipalities)),
+            migrant: rng.chance(0.05),
+            id_style,
+            ecpr: String::new(),
+        };
+        // Twins: the same birth date, sex and initials as the previous person.
+        if messy && i > 0 && rng.chance(0.01) {
+            let prev = &persons[i - 1];
+            p.birth = prev.birth;
+            p.male = prev.male;
+            p.initials = prev.initials.clone();
+            p.id_style = 0;
+        }
+        p.ecpr = format!(
+            "{:02}{:02}{:02}-{}{}{}{}",
+            p.birth.day(),
+            p.birth.month(),
+            p.birth.year() % 100,
+            rng.below(10),
+            (b'A' + rng.below(26) as u8) as char,
+            (b'A' + rng.below(26) as u8) as char,
+            rng.below(10)
+        );
+        persons.push(p);
+    }
+
+    // Respondents: about one per 15 persons, at least one per file.
+    let n_respondents = (opts.persons / 15).max(opts.files).max(1);
+    let respondent_types: Vec<&str> = (0..n_respondents)
+        .map(|_| spec::RESPONDENT_TYPES[rng.below(spec::RESPONDENT_TYPES.len())].code)
+        .collect();
+    let respondent_ids: Vec<String> = (0..n_respondents)
+        .map(|r| format!("{}-{:03}", respondent_types[r].replace('_', "-"), r))
+        .collect();
+
+    // Reports: most persons once, some by two to four services.
+    let mut reports = Vec::new();
+    for (i, _) in persons.iter().enumerate() {
+        let n = *rng.weighted(&[(1usize, 68), (2, 22), (3, 7), (4, 3)]);
+        for _ in 0..n {
+            let situation = if messy && rng.chance(0.01) {
+                "not_homeless"
+            } else {
+                *rng.weighted(SITUATIONS)
+            };
+            let wanted = respondent_type_for(situation, &mut rng);
+            let mut respondent = rng.below(n_respondents);
+            for _ in 0..4 {
+                if respondent_types[respondent] == wanted {
+                    break;
+                }
+                respondent = rng.below(n_respondents);
+            }
+            reports.push(Report {
+                person: i,
+                respondent,
+                situation,
+            });
+        }
+    }
+    // Spread the respondents over the files; a file holds one respondent's rows.
+    let file_of_respondent: Vec<usize> = (0..n_respondents).map(|r| r % opts.files).collect();
+    let mut by_file: Vec<Vec<&Report>> = (0..opts.files).map(|_| Vec::new()).collect();
+    for r in &reports {
+        by_file[file_of_respondent[r.respondent]].push(r);
+    }
+
+    std::fs::create_dir_all(out_dir)?;
+    let mut summary = SynthSummary {
+        files: 0,
+        rows: 0,
+        persons: opts.persons,
+        bad_rows: 0,
+    };
+    for (f, rows) in by_file.iter().enumerate() {
+        if rows.is_empty() {
+            continue;
+        }
+        let first = &respondent_ids[rows[0].respondent];
+        let style = if !messy {
+            FileStyle::Plain
+        } else {
+            *rng.pick(&[
+                FileStyle::Excel,
+                FileStyle::Excel,
+                FileStyle::Bom,
+                FileStyle::Loose,
+                FileStyle::Plain,
+            ])
+        };
+        let name = format!("{}_{:04}.csv", first.to_lowercase(), f);
+        let (text, n, bad) = write_file(
+            rows,
+            &persons,
+            &respondent_ids,
+            &respondent_types,
+            style,
+            opts,
+            messy,
+            &mut rng,
+        );
+        let bytes = match style {
+            FileStyle::Excel => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
+            FileStyle::Bom => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+            _ => text.into_bytes(),
+        };
+        let mut out = std::io::BufWriter::new(std::fs::File::create(out_dir.join(name))?);
+        out.write_all(&bytes)?;
+        out.flush()?;
+        summary.files += 1;
+        summary.rows += n;
+        summary.bad_rows += bad;
+    }
+    Ok(summary)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_file(
+    rows: &[&Report],
+    persons: &[Person],
+    respondent_ids: &[String],
+    respondent_types: &[&str],
+    style: FileStyle,
+    opts: &SynthOptions,
+    messy: bool,
+    rng: &mut Rng,
+) -> (String, usize, usize) {
+    let danish = style == FileStyle::Excel;
+    let sep = if danish { ";" } else { "," };
+    let eol = if danish { "\r\n" } else { "\n" };
+    let mut columns: Vec<Column> = Column::ALL.to_vec();
+    if style == FileStyle::Bom {
+        // Free column order, plus a free-text column the format does not know.
+        for i in (1..columns.len()).rev() {
+            columns.swap(i, rng.below(i + 1));
+        }
+    }
+    let mut header: Vec<&str> = columns
+        .iter()
+        .map(|c| if danish { c.danish() } else { c.name() })
+        .collect();
+    if style == FileStyle::Bom {
+        header.push("comment");
+    }
+    let mut text = header.join(sep);
+    text.push_str(eol);
+    let (mut n, mut bad) = (0, 0);
+    for r in rows {
+        let p = &persons[r.person];
+        // How this report identifies the person (decided once per row).
+        let carries_cpr = p.id_style == 0 && !rng.chance(0.1);
+        let carries_alt = p.id_style == 1
+            || (p.id_style == 0 && !carries_cpr)
+            || (p.id_style == 2 && rng.chance(0.3));
+        let with_initials = carries_alt || (carries_cpr && rng.chance(0.6));
+        let ids = Ids {
+            cpr: carries_cpr,
+            alt: carries_alt,
+            initials: with_initials,
+        };
+        let mut cells: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                cell(
+                    *c,
+                    r,
+                    p,
+                    ids,
+                    respondent_ids,
+                    respondent_types,
+                    style,
+                    opts,
+                    rng,
+                )
+            })
+            .collect();
+        if style == FileStyle::Bom {
+            let note = *rng.pick(&[
+                "",
+                "",
+                "kendt fra natcafeen",
+                "sover i \"opgangen\", ofte",
+                "ny i byen\nhenvist af kommunen",
+            ]);
+            cells.push(note.to_string());
+        }
+        if messy && rng.chance(0.015) {
+            bad += 1;
+            spoil(&mut cells, &columns, opts.year, rng);
+        }
+        let mut line: Vec<String> = cells.iter().map(|c| quote(c, sep)).collect();
+        if messy && rng.chance(0.002) {
+            // A truncated row, or one with a field too many.
+            if rng.chance(0.5) {
+                line.truncate(line.len() / 2);
+            } else {
+                line.push("x".into());
+            }
+            bad += 1;
+        }
+        text.push_str(&line.join(sep));
+        text.push_str(eol);
+        if messy && rng.chance(0.003) {
+            text.push_str(eol); // a blank line
+        }
+        n += 1;
+    }
+    (text, n, bad)
+}
+
+/// Which identifying values a row carries.
+#[derive(Clone, Copy)]
+struct Ids {
+    cpr: bool,
+    alt: bool,
+    initials: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cell(
+    c: Column,
+    r: &Report,
+    p: &Person,
+    ids: Ids,
+    respondent_ids: &[String],
+    respondent_types: &[&str],
+    style: FileStyle,
+    opts: &SynthOptions,
+    rng: &mut Rng,
+) -> String {
+    let danish = style == FileStyle::Excel;
+    let date = |d: NaiveDate| match style {
+        FileStyle::Excel => d.format("%d-%m-%Y").to_string(),
+        FileStyle::Loose => d
+            .format(if d.day() % 2 == 0 {
+                "%d.%m.%Y"
+            } else {
+                "%d/%m/%Y"
+            })
+            .to_string(),
+        _ => d.format("%Y-%m-%d").to_string(),
+    };
+    let code = |s: &str| {
+        if style == FileStyle::Loose {
+            format!(" {} ", s.to_uppercase())
+        } else {
+            s.to_string()
+        }
+    };
+    let yes_no = |rng: &mut Rng, p_yes: f64| -> String {
+        let v = if rng.chance(0.15) {
+            ""
+        } else if rng.chance(p_yes) {
+            "yes"
+        } else {
+            "no"
+        };
+        match (danish, v) {
+            (true, "yes") => "ja".into(),
+            (true, "no") => "nej".into(),
+            _ => v.into(),
+        }
+    };
+    match c {
+        Column::CountYear => opts.year.to_string(),
+        Column::RespondentId => respondent_ids[r.respondent].clone(),
+        Column::RespondentType => code(respondent_types[r.respondent]),
+        Column::Cpr => match p.id_style {
+            0 if ids.cpr => p.cpr(style != FileStyle::Loose),
+            2 => p.ecpr.clone(),
+            _ => String::new(),
+        },
+        Column::BirthDate if ids.alt => date(p.birth),
+        Column::Sex if ids.alt => match (danish, p.male) {
+            (true, true) => "mand".into(),
+            (true, false) => "kvinde".into(),
+            (false, true) => "m".into(),
+            (false, false) => "k".into(),
+        },
+        // Initials are often given with the CPR number too (so rows without it can link).
+        Column::Initials if ids.initials => {
+            if rng.chance(0.3) {
+                p.initials.chars().map(|ch| format!("{ch}.")).collect()
+            } else {
+                p.initials.clone()
+            }
+        }
+        Column::Municipality => p.municipality.to_string(),
+        Column::HomeMunicipality => p.home.map(|h| h.to_string()).unwrap_or_default(),
+        Column::Situation => code(r.situation),
+        Column::Residence if p.migrant => "no_permanent".into(),
+        Column::Duration => (*rng.pick(&[
+            "", "lt3m", "3to6m", "6to12m", "1to2y", "gt2y", "gt2y", "unknown",
+        ]))
+        .into(),
+        Column::MentalIllness => yes_no(rng, 0.5),
+        Column::SubstanceAbuse => (*rng.pick(&[
+            "",
+            "none",
+            "alcohol",
+            "alcohol|cannabis",
+            "hard_drugs",
+            "cannabis",
+            "medication",
+            "unknown",
+        ]))
+        .into(),
+        Column::Income => (*rng.pick(&[
+            "",
+            "cash_benefit",
+            "cash_benefit",
+            "disability_pension",
+            "old_age_pension",
+            "wages",
+            "none",
+            "unknown",
+        ]))
+        .into(),
+        Column::Children => (*rng.pick(&["", "0", "0", "0", "0", "1", "2"])).into(),
+        Column::Support => (*rng.pick(&[
+            "",
+            "none",
+            "none",
+            "act",
+            "icm",
+            "cti",
+            "social_caretaker",
+            "act|icm",
+            "unknown",
+        ]))
+        .into(),
+        Column::HousingQueue => yes_no(rng, 0.35),
+        Column::ActionPlan => yes_no(rng, 0.45),
+        _ => String::new(),
+    }
+}
+
+/// Makes one row break one rule of the format (or earn a warning).
+fn spoil(cells: &mut [String], columns: &[Column], year: i32, rng: &mut Rng) {
+    let at = |c: Column| columns.iter().position(|x| *x == c).unwrap_or(0);
+    match rng.below(12) {
+        0 => cells[at(Column::Cpr)] = "310299-1234".into(),
+        1 => cells[at(Column::Cpr)] = "12345-678".into(),
+        2 => cells[at(Column::Municipality)] = "999".into(),
+        3 => cells[at(Column::Situation)] = "homeless".into(),
+        4 => cells[at(Column::RespondentType)] = String::new(),
+        5 => cells[at(Column::CountYear)] = (year - 2).to_string(),
+        6 => {
+            cells[at(Column::Cpr)] = String::new();
+            cells[at(Column::BirthDate)] = format!("01-01-{}", year + 1);
+        }
+        7 => {
+            cells[at(Column::Cpr)] = String::new();
+            cells[at(Column::BirthDate)] = "01-01-1890".into();
+        }
+        // Warnings: the row stays.
+        8 => cells[at(Column::Sex)] = "x".into(),
+        9 => cells[at(Column::Initials)] = "J5".into(),
+        10 => cells[at(Column::Children)] = "many".into(),
+        _ => cells[at(Column::Duration)] = "long".into(),
+    }
+}
+
+fn quote(cell: &str, sep: &str) -> String {
+    if cell.contains(sep) || cell.contains('"') || cell.contains('\n') {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(style: Style) -> SynthOptions {
+        SynthOptions {
+            persons: 1500,
+            files: 12,
+            seed: 7,
+            year: 2026,
+            style,
+        }
+    }
+
+    #[test]
+    fn deterministic() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        generate(&options(Style::Messy), a.path()).unwrap();
+        generate(&options(Style::Messy), b.path()).unwrap();
+        let list = |d: &Path| {
+            let mut v: Vec<_> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| {
+                    let p = e.unwrap().path();
+                    (
+                        p.file_name().unwrap().to_owned(),
+                        std::fs::read(&p).unwrap(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(list(a.path()), list(b.path()));
+    }
+
+    #[test]
+    fn cpr_numbers_follow_the_century_and_sex_rules() {
+        let mut rng = Rng(1);
+        for y in [1930, 1975, 1999, 2003] {
+            for male in [true, false] {
+                let p = Person {
+                    birth: NaiveDate::from_ymd_opt(y, 3, 9).unwrap(),
+                    male,
+                    serial: rng.below(4000) as u32,
+                    initials: "AB".into(),
+                    municipality: 101,
+                    home: None,
+                    migrant: false,
+                    id_style: 0,
+                    ecpr: String::new(),
+                };
+                match crate::cpr::parse(&p.cpr(true)).unwrap() {
+                    crate::cpr::Cpr::Person {
+                        birth_date,
+                        male: m,
+                        ..
+                    } => {
+                        assert_eq!(birth_date, p.birth);
+                        assert_eq!(m, male);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn messy_sets_have_every_style_and_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = generate(&options(Style::Messy), dir.path()).unwrap();
+        assert!(s.rows > 1500 && s.bad_rows > 0);
+        let mut semicolon = false;
+        let mut bom = false;
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            semicolon |= bytes.starts_with(b"taelleaar;");
+            bom |= bytes.starts_with(b"\xEF\xBB\xBF");
+        }
+        assert!(semicolon && bom);
+    }
 }

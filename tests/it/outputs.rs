@@ -141,15 +141,16 @@ fn no_output_contains_a_raw_cpr_number() {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let chars: Vec<char> = text.chars().collect();
         for w in chars.windows(11) {
-            let s: String = w.iter().collect();
-            if s[..6].bytes().all(|b| b.is_ascii_digit()) && &s[6..7] == "-" {
-                cprs.insert(format!("{}{}", &s[..6], &s[7..]));
+            if w[..6].iter().all(char::is_ascii_digit)
+                && w[6] == '-'
+                && w[7..].iter().all(char::is_ascii_digit)
+            {
+                cprs.insert(w[..6].iter().chain(&w[7..]).collect::<String>());
             }
         }
         for w in chars.windows(10) {
-            let s: String = w.iter().collect();
-            if s.bytes().all(|b| b.is_ascii_digit()) {
-                cprs.insert(s);
+            if w.iter().all(char::is_ascii_digit) {
+                cprs.insert(w.iter().collect::<String>());
             }
         }
     }
@@ -322,5 +323,38 @@ fn exit_code_2_for_bad_inputs() {
         stderr(&out).contains("no submission files"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn the_shipped_fixture_is_what_synth_writes() {
+    let ws = Workspace::new();
+    let out = hcount()
+        .args([
+            "synth",
+            "--persons",
+            "3000",
+            "--files",
+            "40",
+            "--seed",
+            "2026",
+            "--year",
+            "2026",
+            "--out",
+        ])
+        .arg(ws.input())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shipped =
+        tree(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/count-2026"));
+    let made = tree(&ws.input());
+    assert_eq!(
+        shipped.keys().collect::<Vec<_>>(),
+        made.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        shipped == made,
+        "fixtures/count-2026 differs from the generator's output: regenerate it (fixtures/README.md)"
     );
 }

@@ -2,7 +2,6 @@
 
 mod cli;
 mod dedup;
-mod handworked;
 mod outputs;
 mod report;
 mod rules;

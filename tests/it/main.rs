@@ -2,6 +2,7 @@
 
 mod cli;
 mod dedup;
+mod handworked;
 mod outputs;
 mod report;
 mod rules;

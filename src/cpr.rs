@@ -185,4 +185,73 @@ mod tests {
         assert_eq!(mask("12"), "******-****");
         assert_eq!(mask("ab3456789"), "******-****");
     }
+
+    mod properties {
+        use super::*;
+        use chrono::Datelike;
+        use proptest::prelude::*;
+
+        /// Every digit 7 that, by the spec's table, puts `yy` in `century`.
+        fn digit7_for(century: i32, yy: i32) -> Vec<u8> {
+            (0u8..=9)
+                .filter(|&d| match (century, d) {
+                    (1900, 0..=3) => true,
+                    (1900, 4 | 9) => yy > 36,
+                    (2000, 4 | 9) => yy <= 36,
+                    (2000, 5..=8) => yy <= 57,
+                    (1800, 5..=8) => yy > 57,
+                    _ => false,
+                })
+                .collect()
+        }
+
+        proptest! {
+            /// Any real birth date a CPR number can encode comes back from `parse`, with
+            /// and without the dash, with the sex of the last digit.
+            #[test]
+            fn birth_date_and_sex_round_trip(
+                days in 0i64..(2057 - 1858) * 366,
+                pick in any::<prop::sample::Index>(),
+                serial in 0u32..100,
+                last in 0u8..=9,
+            ) {
+                let born = date(1858, 1, 1) + chrono::Duration::days(days);
+                prop_assume!(born.year() <= 2057);
+                let yy = born.year() % 100;
+                let century = born.year() - yy;
+                let digits = digit7_for(century, yy);
+                prop_assume!(!digits.is_empty());
+                let d7 = digits[pick.index(digits.len())];
+                let dash = format!(
+                    "{:02}{:02}{:02}-{d7}{serial:02}{last}",
+                    born.day(), born.month(), yy
+                );
+                let dashless = dash.replace('-', "");
+                for text in [&dash, &dashless] {
+                    match parse(text) {
+                        Ok(Cpr::Person { birth_date, male, digits }) => {
+                            prop_assert_eq!(birth_date, born);
+                            prop_assert_eq!(male, last % 2 == 1);
+                            prop_assert_eq!(&digits[..], dashless.as_bytes());
+                        }
+                        other => prop_assert!(false, "{text}: {other:?}"),
+                    }
+                }
+            }
+
+            /// Whatever the input, `parse` does not panic, and `mask` shows at most the six
+            /// date digits: never anything after them.
+            #[test]
+            fn parse_never_panics_and_mask_hides_the_serial(value in "\\PC{0,14}") {
+                let _ = parse(&value);
+                let masked = mask(&value);
+                prop_assert!(masked.ends_with("-****"));
+                prop_assert_eq!(masked.chars().count(), 11);
+                let tail: String = value.chars().skip(6).filter(|c| c.is_ascii_digit()).collect();
+                if tail.len() >= 3 {
+                    prop_assert!(!masked.contains(&tail));
+                }
+            }
+        }
+    }
 }

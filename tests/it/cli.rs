@@ -107,3 +107,21 @@ fn every_rule_is_documented() {
         );
     }
 }
+
+/// The session shown in the README ("Checking a file before sending it"): the three mistakes
+/// submitters make most, in `fixtures/mistakes/`. If this snapshot changes, update the README.
+#[test]
+fn the_readme_validate_session() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mistakes");
+    let out = hcount().arg("validate").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("readme_validate_session", stdout(&out));
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+    )
+    .unwrap();
+    assert!(
+        readme.contains(stdout(&out).trim_end()),
+        "README's validate session is out of date"
+    );
+}

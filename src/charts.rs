@@ -208,6 +208,40 @@ where
         }
     }
 
+    // Where each series' current-year number goes: just above its point, pushed apart so
+    // that close values (small categories) do not print over each other.
+    let mut label_y: Vec<Option<f64>> = chart
+        .series
+        .iter()
+        .map(|s| {
+            s.points
+                .iter()
+                .find(|p| p.year == chart.current_year)
+                .and_then(|p| p.value)
+        })
+        .collect();
+    {
+        let mut order: Vec<usize> = (0..label_y.len())
+            .filter(|&i| label_y[i].is_some())
+            .collect();
+        order.sort_by(|&a, &b| {
+            label_y[b]
+                .partial_cmp(&label_y[a])
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let gap = ymax * 0.045;
+        let mut last: Option<f64> = None;
+        for i in order {
+            let y = label_y[i].unwrap_or_default();
+            let y = match last {
+                Some(l) if l - y < gap => l - gap,
+                _ => y,
+            };
+            label_y[i] = Some(y);
+            last = Some(y);
+        }
+    }
+
     for (i, s) in chart.series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
         // Consecutive known values are joined; a gap (unknown year) breaks the line.
@@ -254,17 +288,22 @@ where
         .map_err(err)?;
         // The current year's value, written out (it is the news).
         if full
-            && let Some(p) = s
-                .points
-                .iter()
-                .find(|p| p.year == chart.current_year && p.value.is_some())
+            && let (Some(p), Some(y)) = (
+                s.points
+                    .iter()
+                    .find(|p| p.year == chart.current_year && p.value.is_some()),
+                label_y[i],
+            )
         {
             let v = p.value.unwrap_or_default();
-            c.draw_series(std::iter::once(Text::new(
-                thousands(v),
-                (p.year, v + ymax * 0.035),
-                (FONT, 13).into_font().style(FontStyle::Bold).color(&colour),
-            )))
+            c.draw_series(std::iter::once(
+                EmptyElement::at((p.year, y))
+                    + Text::new(
+                        thousands(v),
+                        (12, -7),
+                        (FONT, 13).into_font().style(FontStyle::Bold).color(&colour),
+                    ),
+            ))
             .map_err(err)?;
         }
         // Suppressed values: a hollow marker on the axis, never a number.

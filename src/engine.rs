@@ -115,6 +115,12 @@ pub struct EngineOptions {
     pub parquet_metadata: Vec<(String, String)>,
 }
 
+/// The accepted rows: in memory, or spooled to Parquet files in a folder (`--memory-limit`).
+pub enum Staging {
+    Memory(Vec<RecordBatch>),
+    Files(std::path::PathBuf),
+}
+
 /// The result tables, by name, in [`TABLES`] order.
 pub struct EngineOutput {
     pub tables: Vec<(&'static str, Vec<RecordBatch>)>,
@@ -125,7 +131,7 @@ pub struct EngineOutput {
 /// Runs the whole SQL pipeline over the staged rows; writes `submissions.parquet` and
 /// `persons.parquet` into `out` and returns the tables.
 pub fn run(
-    staging: Vec<RecordBatch>,
+    staging: Staging,
     out: &Path,
     options: &EngineOptions,
 ) -> Result<EngineOutput, EngineError> {
@@ -141,21 +147,33 @@ pub fn run(
 }
 
 async fn run_async(
-    staging: Vec<RecordBatch>,
+    staging: Staging,
     out: &Path,
     options: &EngineOptions,
 ) -> Result<EngineOutput, EngineError> {
     let ctx = context(options)?;
-    let threads = options.threads.max(1);
-    // Spread the staged batches over the partitions so every thread has work.
-    let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); threads];
-    for (i, batch) in staging.into_iter().enumerate() {
-        partitions[i % threads].push(batch);
+    match staging {
+        Staging::Memory(batches) => {
+            let threads = options.threads.max(1);
+            // Spread the staged batches over the partitions so every thread has work.
+            let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); threads];
+            for (i, batch) in batches.into_iter().enumerate() {
+                partitions[i % threads].push(batch);
+            }
+            ctx.register_table(
+                "staging",
+                Arc::new(MemTable::try_new(crate::staging::schema(), partitions)?),
+            )?;
+        }
+        Staging::Files(dir) => {
+            let schema = crate::staging::schema();
+            let options = ParquetReadOptions::default()
+                .file_extension(".parquet")
+                .schema(&schema);
+            ctx.register_parquet("staging", dir.to_string_lossy().as_ref(), options)
+                .await?;
+        }
     }
-    ctx.register_table(
-        "staging",
-        Arc::new(MemTable::try_new(crate::staging::schema(), partitions)?),
-    )?;
     ctx.register_table("municipalities", Arc::new(municipalities_table()?))?;
 
     let mut submissions_rows = 0;

@@ -232,13 +232,31 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let key = Key::from_file(&config.key_file)?;
+    // The output folder is made first: with a memory limit, staging spools into it. If the
+    // run fails, the folder is removed and an earlier output stays as it was.
+    let dir = crate::output::StagedDir::create(&config.out).map_err(|e| {
+        Failure::cannot_run(format!(
+            "{}: cannot create the output folder: {e}",
+            config.out.display()
+        ))
+    })?;
+    let out = dir.path().to_owned();
+    let io = |what: &str, e: std::io::Error| Failure::cannot_run(format!("writing {what}: {e}"));
+    let spool = match config.memory_limit {
+        Some(_) => {
+            let dir = out.join(".staging");
+            std::fs::create_dir_all(&dir).map_err(|e| io(".staging", e))?;
+            Some(dir)
+        }
+        None => None,
+    };
     let (intake, sinks) = intake(
         &config.inputs,
         config.year,
         false,
         config.threads,
         config.quiet,
-        || StagingBuilder::new(key.clone()),
+        || StagingBuilder::new(key.clone(), spool.clone()),
     )?;
     let ingest_done = started.elapsed();
     if config.strict && intake.rows_rejected() > 0 {
@@ -250,16 +268,14 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
             ),
         });
     }
-    let staging: Vec<_> = sinks.into_iter().flat_map(StagingBuilder::finish).collect();
-
-    let dir = crate::output::StagedDir::create(&config.out).map_err(|e| {
-        Failure::cannot_run(format!(
-            "{}: cannot create the output folder: {e}",
-            config.out.display()
-        ))
-    })?;
-    let out = dir.path().to_owned();
-    let io = |what: &str, e: std::io::Error| Failure::cannot_run(format!("writing {what}: {e}"));
+    let mut batches = Vec::new();
+    for sink in sinks {
+        batches.extend(sink.finish().map_err(|e| io("staging", e))?);
+    }
+    let staging = match &spool {
+        Some(dir) => engine::Staging::Files(dir.clone()),
+        None => engine::Staging::Memory(batches),
+    };
 
     tables::write_problems(
         &out.join("rejected.csv"),
@@ -314,6 +330,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     .map_err(Failure::cannot_run)?;
     let engine_done = started.elapsed();
     let _ = std::fs::remove_dir_all(&spill_dir);
+    if let Some(dir) = &spool {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     let tables_dir = out.join("tables");
     std::fs::create_dir_all(tables_dir.join("published")).map_err(|e| io("tables/", e))?;

@@ -9,6 +9,10 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+
 use crate::cpr::Cpr;
 use crate::ingest::SourceFile;
 use crate::pseudonymise::Key;
@@ -55,6 +59,10 @@ pub struct StagingBuilder {
     key: Key,
     rows: usize,
     batches: Vec<RecordBatch>,
+    /// With a memory limit, batches go to a Parquet file in this folder instead of memory
+    /// (so that staging 10M rows does not hold them all): `(folder, writer once opened)`.
+    spool: Option<(std::path::PathBuf, Option<ArrowWriter<std::fs::File>>)>,
+    spool_error: Option<std::io::Error>,
     source_file: StringBuilder,
     source_line: Int64Builder,
     count_year: Int32Builder,
@@ -82,11 +90,15 @@ pub struct StagingBuilder {
 }
 
 impl StagingBuilder {
-    pub fn new(key: Key) -> StagingBuilder {
+    /// `spool`: a folder to write the staged batches to (as `staging-*.parquet`) instead of
+    /// keeping them in memory.
+    pub fn new(key: Key, spool: Option<std::path::PathBuf>) -> StagingBuilder {
         StagingBuilder {
             key,
             rows: 0,
             batches: Vec::new(),
+            spool: spool.map(|dir| (dir, None)),
+            spool_error: None,
             source_file: StringBuilder::new(),
             source_line: Int64Builder::new(),
             count_year: Int32Builder::new(),
@@ -146,14 +158,30 @@ impl StagingBuilder {
         ];
         let batch = RecordBatch::try_new(schema(), columns)
             .expect("staging columns match the staging schema");
-        self.batches.push(batch);
         self.rows = 0;
+        match &mut self.spool {
+            None => self.batches.push(batch),
+            Some((dir, writer)) => {
+                if self.spool_error.is_some() {
+                    return;
+                }
+                if let Err(e) = spool_write(dir, writer, &batch) {
+                    self.spool_error = Some(e);
+                }
+            }
+        }
     }
 
-    /// The staged batches (the builder is emptied).
-    pub fn finish(mut self) -> Vec<RecordBatch> {
+    /// The staged batches (empty when spooled to files). The builder is emptied.
+    pub fn finish(mut self) -> std::io::Result<Vec<RecordBatch>> {
         self.flush();
-        self.batches
+        if let Some(e) = self.spool_error.take() {
+            return Err(e);
+        }
+        if let Some((_, Some(writer))) = self.spool.take() {
+            writer.close().map_err(std::io::Error::other)?;
+        }
+        Ok(self.batches)
     }
 }
 
@@ -207,6 +235,33 @@ impl RowSink for StagingBuilder {
             self.flush();
         }
     }
+}
+
+/// Appends a batch to this builder's spool file, opening it on first use. LZ4: staging is
+/// read once, right away, so speed matters more than size.
+fn spool_write(
+    dir: &std::path::Path,
+    writer: &mut Option<ArrowWriter<std::fs::File>>,
+    batch: &RecordBatch,
+) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if writer.is_none() {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = std::fs::File::create(dir.join(format!("staging-{n:04}.parquet")))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::LZ4_RAW)
+            .build();
+        *writer =
+            Some(ArrowWriter::try_new(file, schema(), Some(props)).map_err(std::io::Error::other)?);
+    }
+    if let Some(w) = writer {
+        w.write(batch).map_err(std::io::Error::other)?;
+        // Keep the writer's buffered row group small: memory stays bounded.
+        if w.in_progress_size() > 16 << 20 {
+            w.flush().map_err(std::io::Error::other)?;
+        }
+    }
+    Ok(())
 }
 
 fn days_since_epoch(d: chrono::NaiveDate) -> i32 {

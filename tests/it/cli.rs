@@ -116,10 +116,9 @@ fn the_readme_validate_session() {
     let out = hcount().arg("validate").arg(&dir).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("readme_validate_session", stdout(&out));
-    let readme = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
-    )
-    .unwrap();
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
     assert!(
         readme.contains(stdout(&out).trim_end()),
         "README's validate session is out of date"

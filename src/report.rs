@@ -763,7 +763,7 @@ fn context(
             let title = Rule::ALL
                 .iter()
                 .find(|r| r.code() == code)
-                .map(|r| r.title())
+                .map(|r| r.title_in(matches!(lang, Lang::Da)))
                 .unwrap_or("");
             serde_json::json!({"code": code, "title": title, "rows": num(*n as i64, lang)})
         })

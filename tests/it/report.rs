@@ -197,3 +197,49 @@ fn the_html_report_renders_in_a_browser() {
         std::fs::copy(&shot, Path::new(&dir).join("report.png")).unwrap();
     }
 }
+
+/// The example under `reports/example/` (shown in the README) is exactly what the README's
+/// main command makes of the shipped fixtures. After a deliberate change to the charts or
+/// the report, regenerate it with `HCOUNT_BLESS=1 cargo test example_report`.
+#[test]
+fn the_example_report_is_what_the_main_command_makes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ws = Workspace::new();
+    let out = hcount()
+        .arg("run")
+        .arg(root.join("fixtures/count-2026"))
+        .arg("--out")
+        .arg(ws.out())
+        .arg("--key-file")
+        .arg(root.join("fixtures/demo-key.NOT-SECRET.txt"))
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let example = root.join("reports/example");
+    let mut files = vec!["report.html".to_string(), "report.md".to_string()];
+    for chart in [
+        "national_total",
+        "national_by_category",
+        "youth",
+        "age_sex",
+        "municipal_top12",
+    ] {
+        files.push(format!("charts/{chart}.png"));
+        files.push(format!("charts/{chart}.svg"));
+    }
+    for f in &files {
+        let made = std::fs::read(ws.out().join(f)).unwrap();
+        if std::env::var_os("HCOUNT_BLESS").is_some() {
+            std::fs::create_dir_all(example.join("charts")).unwrap();
+            std::fs::write(example.join(f), &made).unwrap();
+            continue;
+        }
+        let committed = std::fs::read(example.join(f)).unwrap_or_default();
+        assert!(
+            made == committed,
+            "reports/example/{f} is not what the main command makes now; \
+             regenerate with HCOUNT_BLESS=1 cargo test example_report"
+        );
+    }
+}

@@ -145,6 +145,7 @@ SELECT
     -- Counted: a homelessness situation, not a migrant without permanent residence, not a
     -- child (unknown age is counted).
     (s.homeless AND d.residence <> 'no_permanent' AND (d.age IS NULL OR d.age >= 18)) AS counted
-FROM deciding AS d
-JOIN situations AS s ON s.situation = d.situation
+-- (situations first: the small table is the one the join builds in memory.)
+FROM situations AS s
+JOIN deciding AS d ON d.situation = s.situation
 ORDER BY d.person_key

@@ -18,11 +18,13 @@ use datafusion::catalog::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
+use rayon::prelude::*;
 
 use crate::spec;
 
@@ -87,6 +89,9 @@ pub const TABLES: &[Query] = &[
 
 /// Relations written to `<name>.parquet` in the output folder.
 const MATERIALISED: &[&str] = &["submissions", "persons"];
+
+/// Pipeline relations that several tables read, kept in memory once computed (small).
+const CACHED: &[&str] = &["municipal_indicator_counts"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -210,6 +215,9 @@ async fn run_async(
                 )
                 .await?;
             ctx.register_table(q.name, read_back.into_view())?;
+        } else if CACHED.contains(&q.name) {
+            // Small, and read by several tables: computed once.
+            ctx.register_table(q.name, df.cache().await?.into_view())?;
         } else {
             ctx.register_table(q.name, df.into_view())?;
         }
@@ -286,9 +294,11 @@ async fn plan(
         })
 }
 
-/// Streams a query result into one Parquet file. Batches are cut to a fixed size first, so
-/// that page and row-group boundaries — and so the file's bytes — do not depend on how the
-/// engine happened to batch its output.
+/// Streams a query result into one Parquet file. Rows are cut into row groups of a fixed
+/// size first, so that page and row-group boundaries — and so the file's bytes — do not
+/// depend on how the engine happened to batch its output. The columns of a row group are
+/// encoded and compressed in parallel (on the run's thread pool): single-threaded zstd was
+/// a third of the 1M-row run.
 async fn write_parquet(
     df: datafusion::dataframe::DataFrame,
     path: &Path,
@@ -307,32 +317,61 @@ async fn write_parquet(
         .set_created_by(format!("hcount {}", env!("CARGO_PKG_VERSION")))
         .build();
     let file = std::fs::File::create(path)?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+    // ArrowWriter converts the schema and embeds it; then we take over its file writer.
+    let (mut writer, factory) =
+        ArrowWriter::try_new(file, schema.clone(), Some(props))?.into_serialized_writer()?;
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0;
     let mut total = 0;
+    let mut row_groups = 0;
+    let mut write_group = |batch: RecordBatch| -> Result<(), datafusion::error::DataFusionError> {
+        let writers = factory.create_column_writers(row_groups)?;
+        // One Arrow column may be several Parquet leaves (never here: the columns are flat),
+        // so pair writers with leaves in order.
+        let mut leaves = Vec::with_capacity(writers.len());
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, column)?);
+        }
+        let chunks: Vec<ArrowColumnChunk> = writers
+            .into_par_iter()
+            .zip(leaves.into_par_iter())
+            .map(|(mut w, leaf)| {
+                w.write(&leaf)?;
+                w.close()
+            })
+            .collect::<Result<_, _>>()?;
+        let mut group = writer.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group)?;
+        }
+        group.close()?;
+        row_groups += 1;
+        Ok(())
+    };
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         pending_rows += batch.num_rows();
         pending.push(batch);
-        while pending_rows >= CHUNK_ROWS {
+        while pending_rows >= ROW_GROUP_ROWS {
             let all = concat_batches(&schema, &pending)?;
-            writer.write(&all.slice(0, CHUNK_ROWS))?;
-            let rest = all.slice(CHUNK_ROWS, all.num_rows() - CHUNK_ROWS);
+            write_group(all.slice(0, ROW_GROUP_ROWS))?;
+            let rest = all.slice(ROW_GROUP_ROWS, all.num_rows() - ROW_GROUP_ROWS);
             pending_rows = rest.num_rows();
             pending = vec![rest];
-            total += CHUNK_ROWS;
+            total += ROW_GROUP_ROWS;
         }
     }
     if pending_rows > 0 {
-        writer.write(&concat_batches(&schema, &pending)?)?;
+        write_group(concat_batches(&schema, &pending)?)?;
         total += pending_rows;
     }
     writer.close()?;
     Ok(total)
 }
 
-const CHUNK_ROWS: usize = 8192;
+/// Rows per Parquet row group: small enough that reading back is parallel, large enough
+/// that each column chunk compresses well.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 fn municipalities_table() -> Result<MemTable, EngineError> {
     let list = spec::municipalities();

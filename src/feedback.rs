@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::tables::Table;
 use crate::validate::{FileReport, Problem};
 
@@ -55,14 +57,29 @@ pub fn write(
     for p in problems {
         by_file.entry(&p.file).or_default().push(p);
     }
-    for (id, c) in &units {
-        let files: Vec<&FileReport> = reports
-            .iter()
-            .filter(|r| r.respondent_ids.contains(id))
-            .collect();
-        let md = markdown(id, year, c, &files, &by_file);
-        std::fs::write(out.join(format!("{id}.md")), &md)?;
-        std::fs::write(out.join(format!("{id}.html")), html(id, year, &md))?;
+    // Each unit's files, found once (a unit-by-file scan is quadratic: 46,000 units × 2,000
+    // files took 15 s in the 1M-row benchmark).
+    let mut files_of: BTreeMap<&str, Vec<&FileReport>> = BTreeMap::new();
+    for r in reports {
+        for id in &r.respondent_ids {
+            files_of.entry(id.as_str()).or_default().push(r);
+        }
+    }
+    // Render in parallel, write in one thread: parallel file creation in one folder
+    // contends on the folder's lock and was slower.
+    let units: Vec<(&String, &UnitCounts)> = units.iter().collect();
+    let pages: Vec<(String, String)> = units
+        .par_iter()
+        .map(|(id, c)| {
+            let files = files_of.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let md = markdown(id, year, c, files, &by_file);
+            let page = html(id, year, &md);
+            (md, page)
+        })
+        .collect();
+    for ((id, _), (md, page)) in units.iter().zip(&pages) {
+        std::fs::write(out.join(format!("{id}.md")), md)?;
+        std::fs::write(out.join(format!("{id}.html")), page)?;
     }
     Ok(units.len())
 }

@@ -229,6 +229,15 @@ pub struct RunSummary {
 
 /// `hcount run`: the whole count, written atomically into `config.out`.
 pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
+    // Every parallel step (hashing, feedback, charts) uses at most --threads threads.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads.max(1))
+        .build()
+        .map_err(Failure::cannot_run)?;
+    pool.install(|| run_in_pool(config))
+}
+
+fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let key = Key::from_file(&config.key_file)?;
@@ -334,6 +343,15 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    let stage = |what: &str| {
+        if std::env::var_os("HCOUNT_TRACE").is_some() {
+            eprintln!(
+                "hcount: {what} done at {:.3} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    stage("engine");
     let tables_dir = out.join("tables");
     std::fs::create_dir_all(tables_dir.join("published")).map_err(|e| io("tables/", e))?;
     let mut counted = 0;
@@ -349,6 +367,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
                 &table,
             )
             .map_err(|e| io("feedback/", e))?;
+            stage("feedback");
             continue;
         }
         table
@@ -408,6 +427,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("run.json", e))?;
 
+    stage("tables");
     let report_start = started.elapsed();
     crate::report::render(
         &out,
@@ -426,6 +446,7 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("run.json", e))?;
 
+    stage("report");
     dir.commit().map_err(|e| {
         Failure::cannot_run(format!(
             "{}: cannot move the output into place: {e}",

@@ -243,8 +243,14 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
         persons.push(p);
     }
 
-    // Respondents: about one per 15 persons, at least one per file.
-    let n_respondents = (opts.persons / 15).max(opts.files).max(1);
+    // Respondents: about one per 15 persons, at least one per file — but no more than
+    // max(files, 1,000): a real count has hundreds of reporting units, not one per 15
+    // persons at any scale (a 1M-row set would otherwise have 46,000 units, each with its
+    // own feedback files).
+    let n_respondents = (opts.persons / 15)
+        .max(opts.files)
+        .min(opts.files.max(1000))
+        .max(1);
     let respondent_types: Vec<&str> = (0..n_respondents)
         .map(|_| spec::RESPONDENT_TYPES[rng.below(spec::RESPONDENT_TYPES.len())].code)
         .collect();

@@ -1,0 +1,125 @@
+"""The benchmark: hcount against DuckDB and Polars on the same generated files.
+
+Run it through bench/run.sh (which builds hcount in release and installs the peers).
+For each size and thread count, each tool runs REPEAT times under /usr/bin/time -v; the
+peers' national and municipal tables must equal hcount's before any time counts.
+Prints a Markdown table and writes it to bench/results/latest.md.
+"""
+import argparse, os, re, shutil, statistics, subprocess, sys, datetime, platform, json
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+HCOUNT = os.path.join(ROOT, "target", "release", "hcount")
+KEY = os.path.join(ROOT, "fixtures", "demo-key.NOT-SECRET.txt")
+YEAR = 2026
+SIZES = {"100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
+
+
+def generate(label, rows):
+    """The plain generated set for this size (cached under bench/data/)."""
+    d = os.path.join(HERE, "data", label)
+    if not os.path.isdir(d):
+        tmp = d + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        # 1.45 reports per person on average; 500 rows per file (1M rows = 2,000 files).
+        subprocess.run([HCOUNT, "synth", "--out", tmp, "--persons", str(round(rows / 1.45)),
+                        "--files", str(max(1, rows // 500)), "--seed", "5", "--year", str(YEAR),
+                        "--style", "plain"], check=True)
+        os.rename(tmp, d)
+    n = 0
+    size = 0
+    for f in os.listdir(d):
+        p = os.path.join(d, f)
+        size += os.path.getsize(p)
+        with open(p, "rb") as fh:
+            n += sum(1 for _ in fh) - 1
+    return d, n, size
+
+
+def timed(cmd, env=None):
+    """(wall seconds, peak RSS in MiB) of one run, from /usr/bin/time -v."""
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", p.stderr)
+    h, m, s = wall.groups()
+    seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    return seconds, rss
+
+
+def commands(tool, src, out, threads, memory_limit):
+    env = dict(os.environ)
+    if tool == "hcount":
+        cmd = [HCOUNT, "run", src, "--out", out, "--key-file", KEY, "--threads", str(threads),
+               "--quiet", "--year", str(YEAR)]
+        if memory_limit:
+            cmd += ["--memory-limit", memory_limit]
+        return cmd, env, os.path.join(out, "tables")
+    env["POLARS_MAX_THREADS"] = str(threads)
+    script = os.path.join(HERE, f"{tool}_count.py")
+    return [sys.executable, script, src, out, str(threads), str(YEAR)], env, out
+
+
+def tables(d):
+    return {n: open(os.path.join(d, n)).read()
+            for n in ("national_by_category.csv", "municipal_totals.csv")}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100k,1M,10M")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--tools", default="hcount,duckdb,polars")
+    ap.add_argument("--memory-limit", default=None, help="passed to hcount (e.g. 1GiB)")
+    args = ap.parse_args()
+    work = os.path.join(HERE, "work")
+    results = []
+    for label in args.sizes.split(","):
+        src, n, size = generate(label, SIZES[label])
+        for threads in [int(t) for t in args.threads.split(",")]:
+            reference = None
+            for tool in args.tools.split(","):
+                runs = []
+                for i in range(args.repeat):
+                    out = os.path.join(work, f"{tool}-{label}-{threads}")
+                    shutil.rmtree(out, ignore_errors=True)
+                    cmd, env, tdir = commands(tool, src, out, threads, args.memory_limit)
+                    runs.append(timed(cmd, env))
+                    if i == 0:
+                        got = tables(tdir)
+                        if reference is None:
+                            reference = got
+                        elif got != reference:
+                            sys.exit(f"{tool} ({label}, {threads} threads): tables differ from "
+                                     f"{args.tools.split(',')[0]}'s; no time counts")
+                wall = statistics.median(r[0] for r in runs)
+                rss = max(r[1] for r in runs)
+                results.append((label, n, size, threads, tool, wall, n / wall, rss, runs))
+                print(f"{label} rows={n} threads={threads} {tool}: median {wall:.2f} s, "
+                      f"{n / wall:,.0f} rows/s, peak RSS {rss:,.0f} MiB "
+                      f"(runs: {', '.join(f'{r[0]:.2f}' for r in runs)})", flush=True)
+    versions = subprocess.run([HCOUNT, "--version"], capture_output=True, text=True).stdout.strip()
+    import duckdb, polars
+    lines = [
+        f"Run {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores; "
+        f"{versions}, DuckDB {duckdb.__version__}, Polars {polars.__version__}, "
+        f"Python {platform.python_version()}; median of {args.repeat} runs"
+        + (f"; hcount --memory-limit {args.memory_limit}" if args.memory_limit else "") + ".",
+        "",
+        "| rows | input | threads | tool | wall (median) | rows/s | peak RSS |",
+        "|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for label, n, size, threads, tool, wall, rate, rss, _ in results:
+        lines.append(f"| {n:,} | {size / 1e6:.0f} MB | {threads} | {tool} | {wall:.2f} s | "
+                     f"{rate:,.0f} | {rss:,.0f} MiB |")
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    open(os.path.join(HERE, "results", "latest.md"), "w").write(text)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,10 @@
 --   4. the row's alternative key (rule 4);
 --   5. the row itself: an unidentified row is its own person (rule 6).
 -- All keys are HMAC pseudonyms computed at ingest; no CPR number reaches SQL.
+--
+-- `row_order` numbers the rows by respondent_id, file name and line: the tie-break order
+-- of categories.md, used by 30_persons.sql to find each person's deciding row. The file is
+-- written in that order (by reporting unit, then file, then line).
 SELECT
     s.source_file,
     s.source_line,
@@ -24,6 +28,7 @@ SELECT
         ELSE 'unidentified'
     END AS id_kind,
     (s.cpr_key IS NULL AND o.cpr_key IS NOT NULL) AS linked,
+    ROW_NUMBER() OVER (ORDER BY s.respondent_id, s.source_file, s.source_line) AS row_order,
     s.count_year,
     s.respondent_id,
     s.respondent_type,
@@ -45,4 +50,4 @@ SELECT
 FROM staging AS s
 LEFT JOIN alt_owners AS o
     ON s.cpr_key IS NULL AND s.alt_key = o.alt_key
-ORDER BY s.source_file, s.source_line
+ORDER BY row_order

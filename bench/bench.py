@@ -5,7 +5,7 @@ For each size and thread count, each tool runs REPEAT times under /usr/bin/time 
 peers' national and municipal tables must equal hcount's before any time counts.
 Prints a Markdown table and writes it to bench/results/latest.md.
 """
-import argparse, os, re, shutil, statistics, subprocess, sys, datetime, platform, json
+import argparse, os, re, shutil, statistics, subprocess, sys, datetime, platform, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -75,6 +75,14 @@ def main():
     ap.add_argument("--memory-limit", default=None, help="passed to hcount (e.g. 1GiB)")
     args = ap.parse_args()
     work = os.path.join(HERE, "work")
+    # Outputs are kept until the end: on ext4, creating files right after deleting many
+    # (hcount writes a few thousand feedback files and charts per run) is several times
+    # slower ("recently deleted" inodes are skipped), which would time the file system's
+    # housekeeping rather than the tools. An earlier run's outputs are removed first, and
+    # the benchmark waits for that to settle.
+    if os.path.isdir(work):
+        shutil.rmtree(work)
+        time.sleep(60)
     results = []
     for label in args.sizes.split(","):
         src, n, size = generate(label, SIZES[label])
@@ -83,8 +91,7 @@ def main():
             for tool in args.tools.split(","):
                 runs = []
                 for i in range(args.repeat):
-                    out = os.path.join(work, f"{tool}-{label}-{threads}")
-                    shutil.rmtree(out, ignore_errors=True)
+                    out = os.path.join(work, f"{tool}-{label}-{threads}-{i}")
                     cmd, env, tdir = commands(tool, src, out, threads, args.memory_limit)
                     runs.append(timed(cmd, env))
                     if i == 0:
@@ -119,6 +126,7 @@ def main():
     open(os.path.join(HERE, "results", "latest.md"), "w").write(text)
     print()
     print(text)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@
 -- any row says yes, else `no` if any says no, else `unknown`; substances and support are the
 -- union of what the rows name (`none` only when no row names one and some row says none).
 --
--- How the deciding row is found: each row gets a number `decider` = rank × 2^40 +
--- row_order (submissions numbers its rows by respondent_id, file name, line). The smallest
+-- How the deciding row is found: each row gets a number `decider` = rank × 2^59 +
+-- row_order (submissions numbers its rows by respondent_id, file name, line; exact while
+-- there are fewer than 2^27 (unit, file) pairs and no file has 2^32 lines). The smallest
 -- decider of a person is exactly the deciding row, which is then joined back to read its
 -- values. One integer MIN per person: a window (ROW_NUMBER per person) took 2 s per
 -- million rows, DISTINCT ON 28 s, a packed text key 1.2 s more than this.
@@ -17,7 +18,7 @@ WITH rows AS (
         u.person_key,
         u.respondent_id,
         u.id_kind,
-        CAST(s.rank AS BIGINT) * 1099511627776 + u.row_order AS decider,
+        CAST(s.rank AS BIGINT) * 576460752303423488 + u.row_order AS decider,
         CASE u.mental_illness WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS mental_illness,
         CASE u.housing_queue  WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS housing_queue,
         CASE u.action_plan    WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS action_plan,
@@ -95,7 +96,7 @@ deciding AS (
         u.sex,
         u.age
     FROM per_person AS p
-    JOIN submissions AS u ON u.row_order = p.decider % 1099511627776
+    JOIN submissions AS u ON u.row_order = p.decider % 576460752303423488
 )
 SELECT
     d.person_key,

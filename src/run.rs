@@ -336,7 +336,16 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
             parquet_metadata: metadata,
         },
     )
-    .map_err(Failure::cannot_run)?;
+    .map_err(|e| {
+        let text = e.to_string();
+        if text.contains("Resources exhausted") {
+            Failure::cannot_run(format!(
+                "{text}\nThe count needs more memory than --memory-limit allows: raise it, or leave it out (see docs/BENCHMARKS.md for what fits)."
+            ))
+        } else {
+            Failure::cannot_run(text)
+        }
+    })?;
     let engine_done = started.elapsed();
     let _ = std::fs::remove_dir_all(&spill_dir);
     if let Some(dir) = &spool {

@@ -360,3 +360,17 @@ fn the_shipped_fixture_is_what_synth_writes() {
         "fixtures/count-2026 differs from the generator's output: regenerate it (fixtures/README.md)"
     );
 }
+
+/// A memory limit too small for the count: exit 2 with a hint, and the earlier output stays.
+#[test]
+fn too_small_a_memory_limit_is_a_clear_failure() {
+    let ws = Workspace::new();
+    synth(&ws, "300", "3");
+    ws.run_ok();
+    let before = tree(&ws.out());
+    let out = ws.run(&["--memory-limit", "64KiB"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("raise it"), "{err}");
+    assert_eq!(tree(&ws.out()), before);
+}

@@ -51,6 +51,20 @@ pub fn validate_text(intake: &Intake, da: bool) -> String {
             rule.title_in(da),
             rule.fix_in(da)
         );
+        // A missing column rejects every row of the file: one line per file and column says
+        // it, instead of the same message for each row.
+        let collapsed: Vec<&Problem>;
+        let problems: &Vec<&Problem> = if *rule == Rule::E001 {
+            let mut seen = std::collections::BTreeSet::new();
+            collapsed = problems
+                .iter()
+                .copied()
+                .filter(|p| seen.insert((p.file.to_string(), p.column.to_string())))
+                .collect();
+            &collapsed
+        } else {
+            problems
+        };
         for p in problems.iter().take(SHOWN) {
             let column = if p.column.is_empty() {
                 String::new()
@@ -64,6 +78,19 @@ pub fn validate_text(intake: &Intake, da: bool) -> String {
             } else {
                 format!(": {:?}", p.value)
             };
+            if *rule == Rule::E001 {
+                let rows = by_rule[rule]
+                    .iter()
+                    .filter(|q| q.file == p.file && q.column == p.column)
+                    .count() as u64;
+                let every = if da {
+                    plural(rows, "række afvist", "rækker afvist")
+                } else {
+                    plural(rows, "row rejected", "rows rejected")
+                };
+                let _ = writeln!(out, "  {}{column} — {} ({every})", p.file, p.reason.get(da));
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  {} {} {}{column}{value} — {}",

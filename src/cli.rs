@@ -110,8 +110,10 @@ struct Resources {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
-    /// Memory for the SQL engine (e.g. 1GiB, 512MiB); sorts and aggregates spill to disk
-    /// past it. Default: no limit.
+    /// Memory for the SQL engine (e.g. 1GiB, 512MiB): sorts and aggregates spill to disk
+    /// past it, and accepted rows are staged on disk instead of in memory. Joins cannot spill:
+    /// a run that needs more fails with exit 2 (a million rows need about 1.2 GB in all).
+    /// Default: no limit.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     memory_limit: Option<usize>,
 }

@@ -13,23 +13,34 @@
 -- (rank of the row's (respondent_id, file) pair) × 2^32 + line. The pairs are few (one or a
 -- few per file), so ranking them is cheap, unlike numbering a million rows in one sorted
 -- sequence. The file is written in that order (by reporting unit, then file, then line).
+WITH linked AS (
+    -- Rule 3: the CPR person owning the row's alternative key, for rows without CPR.
+    SELECT r.*, o.cpr_key AS owner_key
+    FROM alt_owners AS o
+    RIGHT JOIN staging AS r ON r.cpr_key IS NULL AND r.alt_key = o.alt_key
+),
+unit_files AS (
+    SELECT respondent_id, source_file,
+           ROW_NUMBER() OVER (ORDER BY respondent_id, source_file) AS unit_file
+    FROM (SELECT DISTINCT respondent_id, source_file FROM staging) AS pairs
+)
 SELECT
     s.source_file,
     s.source_line,
     CASE
         WHEN s.cpr_key IS NOT NULL THEN s.cpr_key
-        WHEN o.cpr_key IS NOT NULL THEN o.cpr_key
+        WHEN s.owner_key IS NOT NULL THEN s.owner_key
         WHEN s.ecpr_key IS NOT NULL THEN s.ecpr_key
         WHEN s.alt_key IS NOT NULL THEN s.alt_key
         ELSE s.row_key
     END AS person_key,
     CASE
-        WHEN s.cpr_key IS NOT NULL OR o.cpr_key IS NOT NULL THEN 'cpr'
+        WHEN s.cpr_key IS NOT NULL OR s.owner_key IS NOT NULL THEN 'cpr'
         WHEN s.ecpr_key IS NOT NULL THEN 'ecpr'
         WHEN s.alt_key IS NOT NULL THEN 'alt'
         ELSE 'unidentified'
     END AS id_kind,
-    (s.cpr_key IS NULL AND o.cpr_key IS NOT NULL) AS linked,
+    (s.cpr_key IS NULL AND s.owner_key IS NOT NULL) AS linked,
     CAST(u.unit_file AS BIGINT) * CAST(4294967296 AS BIGINT) + s.source_line AS row_order,
     s.count_year,
     s.respondent_id,
@@ -49,12 +60,7 @@ SELECT
     s.support,
     s.housing_queue,
     s.action_plan
-FROM staging AS s
-JOIN (
-    SELECT respondent_id, source_file,
-           ROW_NUMBER() OVER (ORDER BY respondent_id, source_file) AS unit_file
-    FROM (SELECT DISTINCT respondent_id, source_file FROM staging) AS pairs
-) AS u ON u.respondent_id = s.respondent_id AND u.source_file = s.source_file
-LEFT JOIN alt_owners AS o
-    ON s.cpr_key IS NULL AND s.alt_key = o.alt_key
+-- (The small relation comes first in each join: it is the one held in memory.)
+FROM unit_files AS u
+JOIN linked AS s ON s.respondent_id = u.respondent_id AND s.source_file = u.source_file
 ORDER BY row_order

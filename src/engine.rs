@@ -109,6 +109,20 @@ pub enum EngineError {
     DataFusion(#[from] datafusion::error::DataFusionError),
 }
 
+impl EngineError {
+    /// The memory pool (`--memory-limit`) could not hold what a query needed: a join or a
+    /// sort that cannot spill further.
+    pub fn is_out_of_memory(&self) -> bool {
+        use datafusion::error::DataFusionError;
+        match self {
+            EngineError::Query { source: e, .. } | EngineError::DataFusion(e) => {
+                matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+            }
+            EngineError::Write { .. } => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     pub threads: usize,

@@ -337,13 +337,12 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         },
     )
     .map_err(|e| {
-        let text = e.to_string();
-        if text.contains("Resources exhausted") {
+        if e.is_out_of_memory() {
             Failure::cannot_run(format!(
-                "{text}\nThe count needs more memory than --memory-limit allows: raise it, or leave it out (see docs/BENCHMARKS.md for what fits)."
+                "{e}\nThe count needs more memory than --memory-limit allows: raise it, or leave it out (see docs/BENCHMARKS.md for what fits)."
             ))
         } else {
-            Failure::cannot_run(text)
+            Failure::cannot_run(e)
         }
     })?;
     let engine_done = started.elapsed();

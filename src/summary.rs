@@ -51,21 +51,28 @@ pub fn validate_text(intake: &Intake, da: bool) -> String {
             rule.title_in(da),
             rule.fix_in(da)
         );
-        // A missing column rejects every row of the file: one line per file and column says
-        // it, instead of the same message for each row.
-        let collapsed: Vec<&Problem>;
-        let problems: &Vec<&Problem> = if *rule == Rule::E001 {
-            let mut seen = std::collections::BTreeSet::new();
-            collapsed = problems
-                .iter()
-                .copied()
-                .filter(|p| seen.insert((p.file.to_string(), p.column.to_string())))
-                .collect();
-            &collapsed
+        // Each line to show, with the number of rows it stands for when that is more than
+        // its own: a missing column rejects every row of its file, so E001 gets one line per
+        // file and column instead of the same message for each row.
+        let lines: Vec<(&Problem, Option<u64>)> = if *rule == Rule::E001 {
+            let mut lines: Vec<(&Problem, Option<u64>)> = Vec::new();
+            let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+            for p in problems {
+                let i = *index
+                    .entry((&*p.file, p.column.as_str()))
+                    .or_insert_with(|| {
+                        lines.push((p, Some(0)));
+                        lines.len() - 1
+                    });
+                if let Some(n) = &mut lines[i].1 {
+                    *n += 1;
+                }
+            }
+            lines
         } else {
-            problems
+            problems.iter().map(|p| (*p, None)).collect()
         };
-        for p in problems.iter().take(SHOWN) {
+        for (p, rows) in lines.iter().take(SHOWN) {
             let column = if p.column.is_empty() {
                 String::new()
             } else if da {
@@ -73,24 +80,20 @@ pub fn validate_text(intake: &Intake, da: bool) -> String {
             } else {
                 format!(", column {}", p.column)
             };
+            if let Some(rows) = rows {
+                let every = if da {
+                    plural(*rows, "række afvist", "rækker afvist")
+                } else {
+                    plural(*rows, "row rejected", "rows rejected")
+                };
+                let _ = writeln!(out, "  {}{column} — {} ({every})", p.file, p.reason.get(da));
+                continue;
+            }
             let value = if p.value.is_empty() {
                 String::new()
             } else {
                 format!(": {:?}", p.value)
             };
-            if *rule == Rule::E001 {
-                let rows = by_rule[rule]
-                    .iter()
-                    .filter(|q| q.file == p.file && q.column == p.column)
-                    .count() as u64;
-                let every = if da {
-                    plural(rows, "række afvist", "rækker afvist")
-                } else {
-                    plural(rows, "row rejected", "rows rejected")
-                };
-                let _ = writeln!(out, "  {}{column} — {} ({every})", p.file, p.reason.get(da));
-                continue;
-            }
             let _ = writeln!(
                 out,
                 "  {} {} {}{column}{value} — {}",
@@ -100,12 +103,12 @@ pub fn validate_text(intake: &Intake, da: bool) -> String {
                 p.reason.get(da)
             );
         }
-        if problems.len() > SHOWN {
+        if lines.len() > SHOWN {
             let _ = writeln!(
                 out,
                 "  … {} {}",
                 if da { "og" } else { "and" },
-                thousands((problems.len() - SHOWN) as u64)
+                thousands((lines.len() - SHOWN) as u64)
             );
         }
         out.push('\n');

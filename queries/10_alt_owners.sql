@@ -7,4 +7,4 @@ FROM staging
 WHERE cpr_key IS NOT NULL
   AND alt_key IS NOT NULL
 GROUP BY alt_key
-HAVING COUNT(DISTINCT cpr_key) = 1
+HAVING MIN(cpr_key) = MAX(cpr_key)

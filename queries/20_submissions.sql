@@ -10,19 +10,17 @@
 --
 -- `row_order` orders the rows by respondent_id, file name and line — the tie-break order of
 -- categories.md, used by 30_persons.sql to find each person's deciding row — as one number:
--- (rank of the row's (respondent_id, file) pair) × 2^32 + line. The pairs are few (one or a
--- few per file), so ranking them is cheap, unlike numbering a million rows in one sorted
--- sequence. The file is written in that order (by reporting unit, then file, then line).
+-- (rank of the row's (respondent_id, file) pair, 15_unit_files.sql) × 2^32 + line. The
+-- pairs are few (one or a few per file), so ranking them is cheap, unlike numbering a
+-- million rows in one sorted sequence.
+--
+-- The rows are written by person key, then row_order: a person's rows are together, and the
+-- per-person queries (30_persons.sql) can read one range of person keys at a time.
 WITH linked AS (
     -- Rule 3: the CPR person owning the row's alternative key, for rows without CPR.
     SELECT r.*, o.cpr_key AS owner_key
     FROM alt_owners AS o
     RIGHT JOIN staging AS r ON r.cpr_key IS NULL AND r.alt_key = o.alt_key
-),
-unit_files AS (
-    SELECT respondent_id, source_file,
-           ROW_NUMBER() OVER (ORDER BY respondent_id, source_file) AS unit_file
-    FROM (SELECT DISTINCT respondent_id, source_file FROM staging) AS pairs
 )
 SELECT
     s.source_file,
@@ -63,4 +61,4 @@ SELECT
 -- (The small relation comes first in each join: it is the one held in memory.)
 FROM unit_files AS u
 JOIN linked AS s ON s.respondent_id = u.respondent_id AND s.source_file = u.source_file
-ORDER BY row_order
+ORDER BY person_key, row_order

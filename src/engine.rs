@@ -15,6 +15,7 @@ use datafusion::arrow::array::{Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -22,8 +23,9 @@ use datafusion::parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves}
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 
 use crate::spec;
@@ -54,8 +56,10 @@ pub const PIPELINE: &[Query] = &[
     query!("00_situations.sql", "situations"),
     query!("01_age_groups.sql", "age_groups"),
     query!("10_alt_owners.sql", "alt_owners"),
+    query!("15_unit_files.sql", "unit_files"),
     query!("20_submissions.sql", "submissions"),
     query!("30_persons.sql", "persons"),
+    query!("35_unit_person_counts.sql", "unit_person_counts"),
     query!("40_indicator_list.sql", "indicator_list"),
     query!(
         "41_municipal_indicator_counts.sql",
@@ -90,8 +94,20 @@ pub const TABLES: &[Query] = &[
 /// Relations written to `<name>.parquet` in the output folder.
 const MATERIALISED: &[&str] = &["submissions", "persons"];
 
-/// Pipeline relations that several tables read, kept in memory once computed (small).
-const CACHED: &[&str] = &["municipal_indicator_counts"];
+/// Small pipeline relations, kept in memory once computed: read by several tables, or
+/// joined to every row (a table in memory has exact statistics, so DataFusion builds the
+/// join's hash table from it once and probes it in place, instead of shuffling all rows
+/// between threads by the join key).
+const CACHED: &[&str] = &[
+    "unit_files",
+    "municipal_indicator_counts",
+    "unit_person_counts",
+];
+
+/// Pipeline relations computed per person: run once per range of person keys, with
+/// `submissions` and `persons` narrowed to that range, and the results stacked in range
+/// order (see [`by_person_key_range`]).
+const BY_PERSON_KEY_RANGE: &[&str] = &["persons", "unit_person_counts"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -209,13 +225,18 @@ async fn run_async(
             }
             let path = out.join(format!("{}.parquet", q.name));
             let started = std::time::Instant::now();
-            let rows =
-                write_parquet(df, &path, options)
-                    .await
-                    .map_err(|source| EngineError::Query {
-                        file: q.file,
-                        source,
-                    })?;
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let batches = if BY_PERSON_KEY_RANGE.contains(&q.name) {
+                by_person_key_range(&ctx, q, options, submissions_rows).await?
+            } else {
+                df.execute_stream().await?
+            };
+            let rows = write_parquet(schema, batches, &path, options)
+                .await
+                .map_err(|source| EngineError::Query {
+                    file: q.file,
+                    source,
+                })?;
             trace(q, started);
             if q.name == "submissions" {
                 submissions_rows = rows;
@@ -230,8 +251,17 @@ async fn run_async(
                 .await?;
             ctx.register_table(q.name, read_back.into_view())?;
         } else if CACHED.contains(&q.name) {
-            // Small, and read by several tables: computed once.
-            ctx.register_table(q.name, df.cache().await?.into_view())?;
+            // Small, and read by several tables (or by range): computed once.
+            let started = std::time::Instant::now();
+            let batches = if BY_PERSON_KEY_RANGE.contains(&q.name) {
+                by_person_key_range(&ctx, q, options, submissions_rows).await?
+            } else {
+                df.execute_stream().await?
+            };
+            let schema = batches.schema();
+            let batches: Vec<RecordBatch> = batches.try_collect().await?;
+            ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+            trace(q, started);
         } else {
             ctx.register_table(q.name, df.into_view())?;
         }
@@ -314,12 +344,11 @@ async fn plan(
 /// encoded and compressed in parallel (on the run's thread pool): single-threaded zstd was
 /// a third of the 1M-row run.
 async fn write_parquet(
-    df: datafusion::dataframe::DataFrame,
+    schema: SchemaRef,
+    mut stream: SendableRecordBatchStream,
     path: &Path,
     options: &EngineOptions,
 ) -> Result<usize, datafusion::error::DataFusionError> {
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let mut stream = df.execute_stream().await?;
     let metadata: Vec<KeyValue> = options
         .parquet_metadata
         .iter()
@@ -363,16 +392,23 @@ async fn write_parquet(
         Ok(())
     };
     while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        pending_rows += batch.num_rows();
-        pending.push(batch);
-        while pending_rows >= ROW_GROUP_ROWS {
-            let all = concat_batches(&schema, &pending)?;
-            write_group(all.slice(0, ROW_GROUP_ROWS))?;
-            let rest = all.slice(ROW_GROUP_ROWS, all.num_rows() - ROW_GROUP_ROWS);
-            pending_rows = rest.num_rows();
-            pending = vec![rest];
+        let mut batch = batch?;
+        // Cut the incoming batch where a row group ends; the rest waits for the next group.
+        // (Never concatenate the rest into a new pending batch: a string-view column keeps
+        // every data buffer of its sources, so the pending rows would hold on to all the
+        // strings seen so far — gigabytes at 10M rows.)
+        while pending_rows + batch.num_rows() >= ROW_GROUP_ROWS {
+            let take = ROW_GROUP_ROWS - pending_rows;
+            pending.push(batch.slice(0, take));
+            write_group(concat_batches(&schema, &pending)?)?;
+            pending.clear();
+            pending_rows = 0;
             total += ROW_GROUP_ROWS;
+            batch = batch.slice(take, batch.num_rows() - take);
+        }
+        if batch.num_rows() > 0 {
+            pending_rows += batch.num_rows();
+            pending.push(batch);
         }
     }
     if pending_rows > 0 {
@@ -382,6 +418,88 @@ async fn write_parquet(
     writer.close()?;
     Ok(total)
 }
+
+/// Runs `30_persons.sql` once per range of person keys and returns the results one range
+/// after the other.
+///
+/// Why: everything in that query is per person, and `submissions.parquet` is sorted by
+/// person key, so each range reads only its own row groups (Parquet statistics) and needs
+/// only its own share of the memory — the hash tables of the two aggregations and of the
+/// join back to the deciding row. Ranges run in parallel, one thread each, with no
+/// repartitioning between threads; each range's result is sorted by person key and the
+/// ranges are in key order, so the concatenation is the query's own `ORDER BY person_key`.
+/// Person keys are hex HMACs, spread evenly over the ranges.
+async fn by_person_key_range(
+    ctx: &SessionContext,
+    q: &Query,
+    options: &EngineOptions,
+    rows: usize,
+) -> Result<SendableRecordBatchStream, EngineError> {
+    let threads = options.threads.max(1);
+    let ranges = key_ranges(threads, rows);
+    let schema: SchemaRef = Arc::new(plan(ctx, q).await?.schema().as_arrow().clone());
+    let mut tasks = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        use datafusion::prelude::{col, lit};
+        // A context of its own per range: the same memory pool and relations, one partition.
+        let range_ctx = SessionContext::new_with_config_rt(
+            ctx.copied_config().with_target_partitions(1),
+            ctx.runtime_env(),
+        );
+        let mut filter = col("person_key").gt_eq(lit(lo));
+        if let Some(hi) = hi {
+            filter = filter.and(col("person_key").lt(lit(hi)));
+        }
+        for earlier in PIPELINE.iter().take_while(|e| e.name != q.name) {
+            let table = ctx.table(earlier.name).await?;
+            let table = if ["submissions", "persons"].contains(&earlier.name) {
+                table.filter(filter.clone())?
+            } else {
+                table
+            };
+            range_ctx.register_table(earlier.name, table.into_view())?;
+        }
+        let df = plan(&range_ctx, q).await?;
+        if std::env::var_os("HCOUNT_EXPLAIN_RANGE").is_some() && tasks.is_empty() {
+            let batches = df.clone().explain(false, true)?.collect().await?;
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .map_err(datafusion::error::DataFusionError::from)?;
+            eprintln!("{text}");
+        }
+        tasks.push(async move {
+            // Spawned, so that ranges run on different threads.
+            tokio::spawn(df.collect())
+                .await
+                .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?
+        });
+    }
+    // At most `threads` ranges at a time, results in range order.
+    let batches = futures::stream::iter(tasks)
+        .buffered(threads)
+        .map(|result| match result {
+            Ok(batches) => futures::stream::iter(batches.into_iter().map(Ok)).left_stream(),
+            Err(e) => futures::stream::once(async { Err(e) }).right_stream(),
+        })
+        .flatten();
+    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+}
+
+/// Ranges of person keys (lowercase hex), as `[lo, hi)` with the last one open: at least one
+/// per thread, and more for many rows so that each range's hash tables stay small (about
+/// 300,000 rows a range; a power of two, at most 256).
+fn key_ranges(threads: usize, rows: usize) -> Vec<(String, Option<String>)> {
+    let wanted = threads.max(rows.div_ceil(ROWS_PER_KEY_RANGE)).clamp(1, 256);
+    let n = wanted.next_power_of_two().min(256);
+    (0..n)
+        .map(|i| {
+            let lo = format!("{:02x}", i * 256 / n);
+            let hi = (i + 1 < n).then(|| format!("{:02x}", (i + 1) * 256 / n));
+            (if i == 0 { String::new() } else { lo }, hi)
+        })
+        .collect()
+}
+
+const ROWS_PER_KEY_RANGE: usize = 300_000;
 
 /// Rows per Parquet row group: small enough that reading back is parallel, large enough
 /// that each column chunk compresses well.
@@ -444,6 +562,32 @@ mod tests {
             sorted.iter().map(|q| q.file).collect::<Vec<_>>(),
             PIPELINE.iter().map(|q| q.file).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn key_ranges_cover_every_key_once_in_order() {
+        assert_eq!(key_ranges(1, 10), vec![(String::new(), None)]);
+        assert_eq!(
+            key_ranges(2, 10),
+            vec![
+                (String::new(), Some("80".to_string())),
+                ("80".to_string(), None)
+            ]
+        );
+        assert_eq!(key_ranges(3, 10).len(), 4);
+        assert_eq!(key_ranges(2, 10_000_000).len(), 64);
+        assert_eq!(key_ranges(2, usize::MAX / 2).len(), 256);
+        for (threads, rows) in [(1, 0), (2, 1_000_000), (7, 5_000_000), (2, 1 << 40)] {
+            let ranges = key_ranges(threads, rows);
+            assert!(ranges.len() >= threads && ranges.len() <= 256);
+            assert_eq!(ranges[0].0, "");
+            assert_eq!(ranges.last().unwrap().1, None);
+            // Each range starts where the previous one ends, and they rise.
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].1.as_deref(), Some(pair[1].0.as_str()));
+                assert!(pair[0].0 < pair[1].0);
+            }
+        }
     }
 
     #[test]

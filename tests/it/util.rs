@@ -110,10 +110,11 @@ impl Workspace {
             .arg("--out")
             .arg(out)
             .arg("--key-file")
-            .arg(self.key())
-            .arg("--threads")
-            .arg("2")
-            .args(extra);
+            .arg(self.key());
+        if !extra.contains(&"--threads") {
+            cmd.arg("--threads").arg("2");
+        }
+        cmd.args(extra);
         cmd.output().unwrap()
     }
 

@@ -286,6 +286,23 @@ fn read_csv(
     let mut raw = RawRecord::default();
     let mut buf = RecordBuf::default();
     while let Some(line) = tokenizer.next_record(&mut raw)? {
+        // A UTF-8 record is used in place: one check for the whole record (cells end at an
+        // ASCII delimiter, so they are UTF-8 too), no copy.
+        if encoding == Encoding::Utf8
+            && let Ok(text) = std::str::from_utf8(&raw.bytes)
+        {
+            let record = Record {
+                text,
+                ends: &raw.ends,
+            };
+            if record.is_blank() {
+                continue;
+            }
+            if !on_record(line, &record) {
+                break;
+            }
+            continue;
+        }
         buf.clear();
         for cell in raw.fields() {
             match (encoding, std::str::from_utf8(cell)) {
@@ -389,7 +406,32 @@ impl<R: BufRead> Tokenizer<R> {
             }
             let mut used = 0;
             let mut done = false;
-            for &b in buf {
+            while used < buf.len() {
+                // Inside a field, copy everything up to the next byte that matters in one
+                // go (memchr): most bytes of a file are plain field text.
+                match state {
+                    State::Unquoted => {
+                        let rest = &buf[used..];
+                        let n =
+                            memchr::memchr3(delimiter, b'\n', b'\r', rest).unwrap_or(rest.len());
+                        out.bytes.extend_from_slice(&rest[..n]);
+                        used += n;
+                        if used == buf.len() {
+                            break;
+                        }
+                    }
+                    State::Quoted => {
+                        let rest = &buf[used..];
+                        let n = memchr::memchr2(b'"', b'\n', rest).unwrap_or(rest.len());
+                        out.bytes.extend_from_slice(&rest[..n]);
+                        used += n;
+                        if used == buf.len() {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                let b = buf[used];
                 used += 1;
                 if *after_cr {
                     *after_cr = false;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringViewBuilder,
+    ArrayRef, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
@@ -23,7 +23,7 @@ const BATCH_ROWS: usize = 32 * 1024;
 
 /// The columns of the `staging` relation that the SQL reads (documented in `queries/README.md`).
 pub fn schema() -> SchemaRef {
-    let s = |name: &str, nullable| Field::new(name, DataType::Utf8View, nullable);
+    let s = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
     let i = |name: &str, nullable| Field::new(name, DataType::Int32, nullable);
     Arc::new(Schema::new(vec![
         s("source_file", false),
@@ -63,30 +63,30 @@ pub struct StagingBuilder {
     /// (so that staging 10M rows does not hold them all): `(folder, writer once opened)`.
     spool: Option<(std::path::PathBuf, Option<ArrowWriter<std::fs::File>>)>,
     spool_error: Option<std::io::Error>,
-    source_file: StringViewBuilder,
+    source_file: StringBuilder,
     source_line: Int64Builder,
     count_year: Int32Builder,
-    respondent_id: StringViewBuilder,
-    respondent_type: StringViewBuilder,
-    cpr_key: StringViewBuilder,
-    ecpr_key: StringViewBuilder,
-    alt_key: StringViewBuilder,
-    row_key: StringViewBuilder,
+    respondent_id: StringBuilder,
+    respondent_type: StringBuilder,
+    cpr_key: StringBuilder,
+    ecpr_key: StringBuilder,
+    alt_key: StringBuilder,
+    row_key: StringBuilder,
     birth_date: Date32Builder,
-    sex: StringViewBuilder,
+    sex: StringBuilder,
     age: Int32Builder,
     municipality: Int32Builder,
     home_municipality: Int32Builder,
-    situation: StringViewBuilder,
-    residence: StringViewBuilder,
-    duration: StringViewBuilder,
-    mental_illness: StringViewBuilder,
-    substance_abuse: StringViewBuilder,
-    income: StringViewBuilder,
+    situation: StringBuilder,
+    residence: StringBuilder,
+    duration: StringBuilder,
+    mental_illness: StringBuilder,
+    substance_abuse: StringBuilder,
+    income: StringBuilder,
     children: Int32Builder,
-    support: StringViewBuilder,
-    housing_queue: StringViewBuilder,
-    action_plan: StringViewBuilder,
+    support: StringBuilder,
+    housing_queue: StringBuilder,
+    action_plan: StringBuilder,
 }
 
 impl StagingBuilder {
@@ -99,30 +99,30 @@ impl StagingBuilder {
             batches: Vec::new(),
             spool: spool.map(|dir| (dir, None)),
             spool_error: None,
-            source_file: StringViewBuilder::new(),
+            source_file: StringBuilder::new(),
             source_line: Int64Builder::new(),
             count_year: Int32Builder::new(),
-            respondent_id: StringViewBuilder::new(),
-            respondent_type: StringViewBuilder::new(),
-            cpr_key: StringViewBuilder::new(),
-            ecpr_key: StringViewBuilder::new(),
-            alt_key: StringViewBuilder::new(),
-            row_key: StringViewBuilder::new(),
+            respondent_id: StringBuilder::new(),
+            respondent_type: StringBuilder::new(),
+            cpr_key: StringBuilder::new(),
+            ecpr_key: StringBuilder::new(),
+            alt_key: StringBuilder::new(),
+            row_key: StringBuilder::new(),
             birth_date: Date32Builder::new(),
-            sex: StringViewBuilder::new(),
+            sex: StringBuilder::new(),
             age: Int32Builder::new(),
             municipality: Int32Builder::new(),
             home_municipality: Int32Builder::new(),
-            situation: StringViewBuilder::new(),
-            residence: StringViewBuilder::new(),
-            duration: StringViewBuilder::new(),
-            mental_illness: StringViewBuilder::new(),
-            substance_abuse: StringViewBuilder::new(),
-            income: StringViewBuilder::new(),
+            situation: StringBuilder::new(),
+            residence: StringBuilder::new(),
+            duration: StringBuilder::new(),
+            mental_illness: StringBuilder::new(),
+            substance_abuse: StringBuilder::new(),
+            income: StringBuilder::new(),
             children: Int32Builder::new(),
-            support: StringViewBuilder::new(),
-            housing_queue: StringViewBuilder::new(),
-            action_plan: StringViewBuilder::new(),
+            support: StringBuilder::new(),
+            housing_queue: StringBuilder::new(),
+            action_plan: StringBuilder::new(),
         }
     }
 
@@ -248,9 +248,15 @@ fn spool_write(
     if writer.is_none() {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let file = std::fs::File::create(dir.join(format!("staging-{n:04}.parquet")))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::LZ4_RAW)
-            .build();
+        // The keys are HMACs, nearly unique: a dictionary would be built and thrown away.
+        let mut props = WriterProperties::builder().set_compression(Compression::LZ4_RAW);
+        for key in ["cpr_key", "ecpr_key", "alt_key", "row_key"] {
+            props = props.set_column_dictionary_enabled(
+                datafusion::parquet::schema::types::ColumnPath::from(key),
+                false,
+            );
+        }
+        let props = props.build();
         *writer =
             Some(ArrowWriter::try_new(file, schema(), Some(props)).map_err(std::io::Error::other)?);
     }

@@ -406,12 +406,18 @@ async fn write_parquet(
     )?
     .into_serialized_writer()?;
     let encoder_schema = schema.clone();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     // Two row groups may wait: enough to keep the encoder busy, little memory.
     let (to_encoder, row_groups) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
     let encoder = std::thread::Builder::new()
         .name("hcount-parquet".into())
         .spawn(move || -> Result<(), DataFusionError> {
+            let mut busy = std::time::Duration::ZERO;
             for (index, batch) in row_groups.into_iter().enumerate() {
+                let started = std::time::Instant::now();
                 let writers = factory.create_column_writers(index)?;
                 // One Arrow column may be several Parquet leaves (never here: the columns
                 // are flat), so pair writers with leaves in order.
@@ -432,8 +438,16 @@ async fn write_parquet(
                     chunk.append_to_row_group(&mut group)?;
                 }
                 group.close()?;
+                busy += started.elapsed();
             }
             writer.close()?;
+            if std::env::var_os("HCOUNT_TRACE").is_some() {
+                eprintln!(
+                    "hcount: encoding {} took {:.3} s",
+                    file_name,
+                    busy.as_secs_f64()
+                );
+            }
             Ok(())
         })?;
     let finish_encoder = |encoder: std::thread::JoinHandle<Result<(), DataFusionError>>| {
@@ -523,6 +537,7 @@ async fn by_person_key_range(
             range_ctx.register_table(earlier.name, table.into_view())?;
         }
         let df = plan(&range_ctx, q).await?;
+        // For profiling: the first range's plan with run-time metrics (runs it once more).
         if std::env::var_os("HCOUNT_EXPLAIN_RANGE").is_some() && tasks.is_empty() {
             let batches = df.clone().explain(false, true)?.collect().await?;
             let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)

@@ -21,7 +21,7 @@ use crate::validate::{Identity, RowSink, ValidRow};
 /// Rows per staged batch.
 const BATCH_ROWS: usize = 32 * 1024;
 
-/// The columns of the `staging` relation that the SQL reads (documented in `queries/README.md`).
+/// The columns of the `staging` relation that the SQL reads (described in `queries/README.md`).
 pub fn schema() -> SchemaRef {
     let s = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
     let i = |name: &str, nullable| Field::new(name, DataType::Int32, nullable);

@@ -232,13 +232,8 @@ async fn run_async(
             }
             let path = out.join(format!("{}.parquet", q.name));
             let started = std::time::Instant::now();
-            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-            let batches = if BY_PERSON_KEY_RANGE.contains(&q.name) {
-                by_person_key_range(&ctx, q, options, submissions_rows).await?
-            } else {
-                df.execute_stream().await?
-            };
-            let rows = write_parquet(schema, batches, &path, options)
+            let batches = execute(&ctx, q, df, options, submissions_rows).await?;
+            let rows = write_parquet(batches, &path, options)
                 .await
                 .map_err(|source| EngineError::Query {
                     file: q.file,
@@ -262,11 +257,7 @@ async fn run_async(
         {
             // Small, and read by several tables (or by range): computed once.
             let started = std::time::Instant::now();
-            let batches = if BY_PERSON_KEY_RANGE.contains(&q.name) {
-                by_person_key_range(&ctx, q, options, submissions_rows).await?
-            } else {
-                df.execute_stream().await?
-            };
+            let batches = execute(&ctx, q, df, options, submissions_rows).await?;
             let schema = batches.schema();
             let batches: Vec<RecordBatch> = batches.try_collect().await?;
             ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
@@ -371,13 +362,13 @@ async fn plan(
 /// rows (the last merge of a sort is single-threaded: the other core encodes meanwhile);
 /// within a row group the columns are encoded and compressed in parallel.
 async fn write_parquet(
-    schema: SchemaRef,
     mut stream: SendableRecordBatchStream,
     path: &Path,
     options: &EngineOptions,
 ) -> Result<usize, datafusion::error::DataFusionError> {
     use datafusion::error::DataFusionError;
     use datafusion::parquet::schema::types::ColumnPath;
+    let schema = stream.schema();
     let metadata: Vec<KeyValue> = options
         .parquet_metadata
         .iter()
@@ -450,11 +441,6 @@ async fn write_parquet(
             }
             Ok(())
         })?;
-    let finish_encoder = |encoder: std::thread::JoinHandle<Result<(), DataFusionError>>| {
-        encoder
-            .join()
-            .map_err(|_| DataFusionError::Execution("the Parquet encoder panicked".into()))?
-    };
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0;
     let mut total = 0;
@@ -490,31 +476,50 @@ async fn write_parquet(
     }
     .await;
     drop(to_encoder);
-    let encoded = finish_encoder(encoder);
+    let encoded = encoder
+        .join()
+        .map_err(|_| DataFusionError::Execution("the Parquet encoder panicked".into()))?;
     produced?;
     encoded?;
     Ok(total)
 }
 
-/// Runs `30_persons.sql` once per range of person keys and returns the results one range
-/// after the other.
+/// Runs a pipeline query: those of [`BY_PERSON_KEY_RANGE`] range by range, the others as
+/// the one plan `df` already is.
+async fn execute(
+    ctx: &SessionContext,
+    q: &Query,
+    df: datafusion::dataframe::DataFrame,
+    options: &EngineOptions,
+    submissions_rows: usize,
+) -> Result<SendableRecordBatchStream, EngineError> {
+    if BY_PERSON_KEY_RANGE.contains(&q.name) {
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        by_person_key_range(ctx, q, schema, options, submissions_rows).await
+    } else {
+        Ok(df.execute_stream().await?)
+    }
+}
+
+/// Runs a per-person query (`30_persons.sql`, `35_unit_person_counts.sql`) once per range
+/// of person keys and returns the results one range after the other.
 ///
-/// Why: everything in that query is per person, and `submissions.parquet` is sorted by
+/// Why: everything in such a query is per person, and `submissions.parquet` is sorted by
 /// person key, so each range reads only its own row groups (Parquet statistics) and needs
-/// only its own share of the memory — the hash tables of the two aggregations and of the
-/// join back to the deciding row. Ranges run in parallel, one thread each, with no
-/// repartitioning between threads; each range's result is sorted by person key and the
-/// ranges are in key order, so the concatenation is the query's own `ORDER BY person_key`.
-/// Person keys are hex HMACs, spread evenly over the ranges.
+/// only its own share of the memory (for persons: the hash tables of the two aggregations
+/// and of the join back to the deciding row). Ranges run in parallel, one thread each, with
+/// no repartitioning between threads. The ranges are in key order, so when each range's
+/// result is sorted by person key, the concatenation is the query's own
+/// `ORDER BY person_key`. Person keys are hex HMACs, spread evenly over the ranges.
 async fn by_person_key_range(
     ctx: &SessionContext,
     q: &Query,
+    schema: SchemaRef,
     options: &EngineOptions,
     rows: usize,
 ) -> Result<SendableRecordBatchStream, EngineError> {
     let threads = options.threads.max(1);
     let ranges = key_ranges(threads, rows);
-    let schema: SchemaRef = Arc::new(plan(ctx, q).await?.schema().as_arrow().clone());
     let mut tasks = Vec::with_capacity(ranges.len());
     for (lo, hi) in ranges {
         use datafusion::prelude::{col, lit};

@@ -288,34 +288,32 @@ fn read_csv(
     while let Some(line) = tokenizer.next_record(&mut raw)? {
         // A UTF-8 record is used in place: one check for the whole record (cells end at an
         // ASCII delimiter, so they are UTF-8 too), no copy.
-        if encoding == Encoding::Utf8
-            && let Ok(text) = std::str::from_utf8(&raw.bytes)
-        {
-            let record = Record {
+        let utf8 = match encoding {
+            Encoding::Utf8 => std::str::from_utf8(&raw.bytes).ok(),
+            Encoding::Windows1252 => None,
+        };
+        let record = match utf8 {
+            Some(text) => Record {
                 text,
                 ends: &raw.ends,
-            };
-            if record.is_blank() {
-                continue;
-            }
-            if !on_record(line, &record) {
-                break;
-            }
-            continue;
-        }
-        buf.clear();
-        for cell in raw.fields() {
-            match (encoding, std::str::from_utf8(cell)) {
-                (Encoding::Utf8, Ok(text)) => buf.push(text),
-                // Not UTF-8 (or a UTF-8 file with a stray Windows-1252 byte past the sniff
-                // window): the cell is Windows-1252, what Danish Excel writes.
-                _ => {
-                    let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(cell);
-                    buf.push(&text);
+            },
+            None => {
+                buf.clear();
+                for cell in raw.fields() {
+                    match (encoding, std::str::from_utf8(cell)) {
+                        (Encoding::Utf8, Ok(text)) => buf.push(text),
+                        // Not UTF-8 (or a UTF-8 file with a stray Windows-1252 byte past the
+                        // sniff window): the cell is Windows-1252, what Danish Excel writes.
+                        _ => {
+                            let (text, _) =
+                                encoding_rs::WINDOWS_1252.decode_without_bom_handling(cell);
+                            buf.push(&text);
+                        }
+                    }
                 }
+                buf.record()
             }
-        }
-        let record = buf.record();
+        };
         if record.is_blank() {
             continue;
         }
@@ -409,27 +407,18 @@ impl<R: BufRead> Tokenizer<R> {
             while used < buf.len() {
                 // Inside a field, copy everything up to the next byte that matters in one
                 // go (memchr): most bytes of a file are plain field text.
-                match state {
-                    State::Unquoted => {
-                        let rest = &buf[used..];
-                        let n =
-                            memchr::memchr3(delimiter, b'\n', b'\r', rest).unwrap_or(rest.len());
-                        out.bytes.extend_from_slice(&rest[..n]);
-                        used += n;
-                        if used == buf.len() {
-                            break;
-                        }
+                let next_special = match state {
+                    State::Unquoted => Some(memchr::memchr3(delimiter, b'\n', b'\r', &buf[used..])),
+                    State::Quoted => Some(memchr::memchr2(b'"', b'\n', &buf[used..])),
+                    _ => None,
+                };
+                if let Some(found) = next_special {
+                    let n = found.unwrap_or(buf.len() - used);
+                    out.bytes.extend_from_slice(&buf[used..used + n]);
+                    used += n;
+                    if used == buf.len() {
+                        break;
                     }
-                    State::Quoted => {
-                        let rest = &buf[used..];
-                        let n = memchr::memchr2(b'"', b'\n', rest).unwrap_or(rest.len());
-                        out.bytes.extend_from_slice(&rest[..n]);
-                        used += n;
-                        if used == buf.len() {
-                            break;
-                        }
-                    }
-                    _ => {}
                 }
                 let b = buf[used];
                 used += 1;

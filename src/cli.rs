@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::pseudonymise::Key;
-use crate::report::Lang;
+use crate::intake::pseudonymise::Key;
+use crate::publish::report::Lang;
 use crate::run::{self, Failure, RunConfig, ValidateConfig, exit};
 use crate::summary;
 
@@ -197,7 +197,7 @@ fn next_count_year() -> i32 {
     use chrono::Datelike;
     let today = chrono::Local::now().date_naive();
     let mut y = today.year();
-    while y % 2 != 0 || crate::spec::count_date(y).is_some_and(|d| d < today) {
+    while y % 2 != 0 || crate::intake::spec::count_date(y).is_some_and(|d| d < today) {
         y += 1;
     }
     y
@@ -315,12 +315,12 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Report(args) => {
-            let options = crate::report::ReportOptions {
+            let options = crate::publish::report::ReportOptions {
                 lang: args.lang,
                 history: run::load_history(args.history.as_deref())?,
                 min_cell: args.min_cell,
             };
-            crate::report::render(&args.out, &options).map_err(Failure::cannot_run)?;
+            crate::publish::report::render(&args.out, &options).map_err(Failure::cannot_run)?;
             eprintln!("hcount: wrote {}", args.out.join("report.html").display());
             Ok(exit::OK)
         }

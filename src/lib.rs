@@ -1,27 +1,19 @@
 //! hcount: the Danish national homelessness count, from service submissions to tables.
 //!
-//! Data flows one way, one module per stage:
-//! [`ingest`] (files → text records) → [`validate`] (records → typed rows, rejections,
-//! warnings) → [`pseudonymise`] + [`staging`] (rows → Arrow batches with keyed person keys,
-//! no CPR) → [`engine`] (the SQL in `queries/`: deduplicate, classify, tabulate) →
-//! [`tables`] (CSV artefacts) → charts and report.
+//! Data flows one way, one folder per stage:
+//! [`intake`] (its own crate, `crates/intake`: files → records → validated rows →
+//! pseudonyms) → [`count`] (staging, the SQL in `queries/` run by DataFusion, tables) →
+//! [`publish`] (charts, report, feedback pages). [`run`] wires the stages together for the
+//! commands in [`cli`]; no stage reaches back up.
 
-pub mod charts;
+pub use hcount_intake as intake;
+
 pub mod cli;
-pub mod cpr;
-pub mod engine;
-pub mod feedback;
-pub mod history;
-pub mod ingest;
+pub mod count;
 pub mod output;
 pub mod progress;
-pub mod pseudonymise;
-pub mod report;
+pub mod publish;
 pub mod run;
-pub mod spec;
-pub mod staging;
 pub mod summary;
 pub mod synth;
-pub mod tables;
 pub mod template;
-pub mod validate;

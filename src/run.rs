@@ -7,12 +7,12 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{self, EngineOptions};
-use crate::ingest::{self, SourceFile};
-use crate::pseudonymise::Key;
-use crate::staging::StagingBuilder;
-use crate::tables::{self, Table};
-use crate::validate::{self, CountYear, FileOutcome, FileReport, Problem, Rule};
+use crate::count::engine::{self, EngineOptions};
+use crate::count::staging::StagingBuilder;
+use crate::count::tables::{self, Table};
+use crate::intake::ingest::{self, SourceFile};
+use crate::intake::pseudonymise::Key;
+use crate::intake::validate::{self, CountYear, FileOutcome, FileReport, Problem, Rule};
 
 /// Exit codes (documented in the README).
 pub mod exit {
@@ -37,7 +37,7 @@ pub struct RunConfig {
     pub threads: usize,
     pub memory_limit: Option<usize>,
     pub quiet: bool,
-    pub lang: crate::report::Lang,
+    pub lang: crate::publish::report::Lang,
     /// `--history DIR`; `None`: the copy shipped with the project.
     pub history: Option<PathBuf>,
 }
@@ -370,7 +370,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         let table = Table::from_batches(batches).map_err(Failure::cannot_run)?;
         if *name == "respondent_feedback" {
             // Not a published table: it feeds feedback/<respondent_id>.md.
-            crate::feedback::write(
+            crate::publish::feedback::write(
                 &out,
                 intake.year.year,
                 &intake.reports,
@@ -440,9 +440,9 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
 
     stage("tables");
     let report_start = started.elapsed();
-    crate::report::render(
+    crate::publish::report::render(
         &out,
-        &crate::report::ReportOptions {
+        &crate::publish::report::ReportOptions {
             lang: config.lang,
             history: load_history(config.history.as_deref())?,
             min_cell: config.min_cell,
@@ -491,11 +491,11 @@ fn give_freed_memory_back() {
 fn give_freed_memory_back() {}
 
 /// The published history: `--history DIR`, or the copy compiled into the binary.
-pub fn load_history(dir: Option<&Path>) -> Result<crate::history::History, Failure> {
+pub fn load_history(dir: Option<&Path>) -> Result<crate::publish::history::History, Failure> {
     match dir {
-        Some(d) => crate::history::History::load(d)
+        Some(d) => crate::publish::history::History::load(d)
             .map_err(|e| Failure::cannot_run(format!("--history: {e}"))),
-        None => Ok(crate::history::History::shipped()),
+        None => Ok(crate::publish::history::History::shipped()),
     }
 }
 
@@ -504,7 +504,7 @@ fn latest_count_year() -> i32 {
     use chrono::Datelike;
     let today = chrono::Local::now().date_naive();
     let mut y = today.year();
-    while y % 2 != 0 || crate::spec::count_date(y).is_some_and(|d| d > today) {
+    while y % 2 != 0 || crate::intake::spec::count_date(y).is_some_and(|d| d > today) {
         y -= 1;
     }
     y

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::intake::validate::{Problem, Rule};
 use crate::run::{Intake, RunSummary};
-use crate::validate::{Problem, Rule};
 
 fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::spec::{self, Column};
+use crate::intake::spec::{self, Column};
 
 pub enum Style {
     /// UTF-8, `,`, ISO dates, English headers, no bad rows (benchmarks).
@@ -647,8 +647,8 @@ mod tests {
                     id_style: 0,
                     ecpr: String::new(),
                 };
-                match crate::cpr::parse(&p.cpr(true)).unwrap() {
-                    crate::cpr::Cpr::Person {
+                match crate::intake::cpr::parse(&p.cpr(true)).unwrap() {
+                    crate::intake::cpr::Cpr::Person {
                         birth_date,
                         male: m,
                         ..

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook, XlsxError};
 
-use crate::spec::{self, Code, Column};
+use crate::intake::spec::{self, Code, Column};
 
 /// Writes `hcount-skabelon.csv` and `hcount-skabelon.xlsx` into `dir`; returns their paths.
 pub fn write(dir: &Path, year: i32) -> Result<Vec<PathBuf>, String> {

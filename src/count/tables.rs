@@ -8,7 +8,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use crate::validate::{FileReport, Problem};
+use crate::intake::validate::{FileReport, Problem};
 
 /// A table as text cells: what is written, and what the report reads back.
 #[derive(Debug, Clone, PartialEq, Eq)]

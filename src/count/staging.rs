@@ -13,10 +13,10 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 
-use crate::cpr::Cpr;
-use crate::ingest::SourceFile;
-use crate::pseudonymise::Key;
-use crate::validate::{Identity, RowSink, ValidRow};
+use crate::intake::cpr::Cpr;
+use crate::intake::ingest::SourceFile;
+use crate::intake::pseudonymise::Key;
+use crate::intake::validate::{Identity, RowSink, ValidRow};
 
 /// Rows per staged batch.
 const BATCH_ROWS: usize = 32 * 1024;

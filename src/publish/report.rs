@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::charts::{self, BarChart, LineChart, Marker, Point, Series};
-use crate::history::History;
-use crate::spec;
-use crate::tables::Table;
-use crate::validate::Rule;
+use crate::count::tables::Table;
+use crate::intake::spec;
+use crate::intake::validate::Rule;
+use crate::publish::charts::{self, BarChart, LineChart, Marker, Point, Series};
+use crate::publish::history::History;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
@@ -29,8 +29,8 @@ pub struct ReportOptions {
     pub min_cell: u64,
 }
 
-const HTML_TEMPLATE: &str = include_str!("../reports/templates/report.html.j2");
-const MD_TEMPLATE: &str = include_str!("../reports/templates/report.md.j2");
+const HTML_TEMPLATE: &str = include_str!("../../reports/templates/report.html.j2");
+const MD_TEMPLATE: &str = include_str!("../../reports/templates/report.md.j2");
 
 /// Renders charts and reports into `dir`, an output folder of `hcount run`.
 pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {

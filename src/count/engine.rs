@@ -29,7 +29,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 
-use crate::spec;
+use crate::intake::spec;
 
 /// A query file compiled into the binary.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +46,7 @@ macro_rules! query {
         Query {
             file: $file,
             name: $name,
-            sql: include_str!(concat!("../queries/", $file)),
+            sql: include_str!(concat!("../../queries/", $file)),
         }
     };
 }
@@ -204,11 +204,14 @@ async fn run_async(
             }
             ctx.register_table(
                 "staging",
-                Arc::new(MemTable::try_new(crate::staging::schema(), partitions)?),
+                Arc::new(MemTable::try_new(
+                    crate::count::staging::schema(),
+                    partitions,
+                )?),
             )?;
         }
         Staging::Files(dir) => {
-            let schema = crate::staging::schema();
+            let schema = crate::count::staging::schema();
             let options = ParquetReadOptions::default()
                 .file_extension(".parquet")
                 .schema(&schema);
@@ -682,7 +685,9 @@ mod tests {
             let ctx = SessionContext::new();
             let df = ctx.sql(PIPELINE[0].sql).await.unwrap();
             let batches = df.collect().await.unwrap();
-            crate::tables::Table::from_batches(&batches).unwrap().rows
+            crate::count::tables::Table::from_batches(&batches)
+                .unwrap()
+                .rows
         });
         let sql: Vec<(String, String)> = rows
             .into_iter()

@@ -325,7 +325,7 @@ pub struct Municipality {
     pub region: &'static str,
 }
 
-static MUNICIPALITIES_CSV: &str = include_str!("../data/municipalities.csv");
+static MUNICIPALITIES_CSV: &str = include_str!("../../../data/municipalities.csv");
 
 pub fn municipalities() -> &'static [Municipality] {
     use std::sync::OnceLock;

@@ -33,23 +33,23 @@ pub struct History {
 const SHIPPED: [(&str, &str); 5] = [
     (
         "national_totals.csv",
-        include_str!("../data/history/national_totals.csv"),
+        include_str!("../../data/history/national_totals.csv"),
     ),
     (
         "national_by_category.csv",
-        include_str!("../data/history/national_by_category.csv"),
+        include_str!("../../data/history/national_by_category.csv"),
     ),
     (
         "national_indicators.csv",
-        include_str!("../data/history/national_indicators.csv"),
+        include_str!("../../data/history/national_indicators.csv"),
     ),
     (
         "municipal_totals.csv",
-        include_str!("../data/history/municipal_totals.csv"),
+        include_str!("../../data/history/municipal_totals.csv"),
     ),
     (
         "series_notes.csv",
-        include_str!("../data/history/series_notes.csv"),
+        include_str!("../../data/history/series_notes.csv"),
     ),
 ];
 

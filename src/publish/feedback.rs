@@ -8,8 +8,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::tables::Table;
-use crate::validate::{FileReport, Problem};
+use crate::count::tables::Table;
+use crate::intake::validate::{FileReport, Problem};
 
 /// One unit's figures from `tables/respondent_feedback.csv`.
 #[derive(Default)]

@@ -1,0 +1,7 @@
+//! The publishing stage: tables → charts ([`charts`], with the published series of
+//! [`history`]) → the report ([`report`]) and each unit's feedback pages ([`feedback`]).
+
+pub mod charts;
+pub mod feedback;
+pub mod history;
+pub mod report;

@@ -53,6 +53,14 @@ enum Command {
     Template(TemplateArgs),
     /// List the validation rules: code, meaning and how to fix.
     Rules,
+    /// Draw the trends of a warehouse of counts (`run --warehouse`): national, category and
+    /// municipal series from every stored year, joined with the published history, and who
+    /// was counted again, new or returning. Writes trends.html and charts into --out.
+    Trends(TrendsArgs),
+    /// Re-key a warehouse: replace every person key of every year by a keyed hash of it
+    /// under a new key (no CPR numbers needed), atomically. Later runs give the first key
+    /// with --key-file and each re-keying's key with --chain-key-file.
+    Rekey(RekeyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,6 +95,48 @@ struct RunArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Also store the count in this warehouse of counts as DIR/year=YYYY/ (replacing that
+    /// year), recompute who was counted again, and write trends.html beside the report.
+    #[arg(long, value_name = "DIR")]
+    warehouse: Option<PathBuf>,
+    /// For a re-keyed warehouse: the key file of each re-keying, in order (--key-file
+    /// stays the warehouse's first key). See `hcount rekey`.
+    #[arg(long, value_name = "FILE", requires = "warehouse")]
+    chain_key_file: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct TrendsArgs {
+    /// The warehouse folder (made by `hcount run … --warehouse DIR`).
+    #[arg(long, value_name = "DIR")]
+    warehouse: PathBuf,
+    /// Folder to write trends.html and its charts into (replaced as a whole).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Language of the page.
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
+    lang: Lang,
+    /// Published figures of earlier counts (default: shipped copy).
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
+    /// Municipal figures from 1 to N-1 are shown as "<N".
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    min_cell: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct RekeyArgs {
+    /// The warehouse folder.
+    #[arg(long, value_name = "DIR")]
+    warehouse: PathBuf,
+    /// The warehouse's current key (the last one it was keyed or re-keyed with).
+    #[arg(long, value_name = "FILE")]
+    key_file: PathBuf,
+    /// The new key (a file of at least 16 random bytes).
+    #[arg(long, value_name = "FILE")]
+    new_key_file: PathBuf,
+    #[command(flatten)]
+    resources: Resources,
 }
 
 #[derive(Debug, clap::Args)]
@@ -265,9 +315,24 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 lang: args.lang,
                 history: args.history,
             };
+            // The keys of a warehouse are read before the long work, so a wrong one fails fast.
+            let chain = match &args.warehouse {
+                Some(_) => Some(crate::warehouse::KeyChain {
+                    base: Key::from_file(&config.key_file)?,
+                    later: args
+                        .chain_key_file
+                        .iter()
+                        .map(|f| Key::from_file(f))
+                        .collect::<Result<_, _>>()?,
+                }),
+                None => None,
+            };
             let summary = run::run(&config)?;
             if !config.quiet {
                 eprint!("{}", summary::run_summary(&summary));
+            }
+            if let (Some(dir), Some(chain)) = (&args.warehouse, &chain) {
+                crate::warehouse::cli::after_run(&config, dir, chain)?;
             }
             Ok(exit::OK)
         }
@@ -334,6 +399,31 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Rules => {
             print!("{}", summary::rules_text());
+            Ok(exit::OK)
+        }
+        Command::Trends(args) => {
+            let options = crate::publish::trends::TrendsOptions {
+                lang: args.lang,
+                history: run::load_history(args.history.as_deref())?,
+                min_cell: args.min_cell,
+            };
+            crate::warehouse::cli::trends(&args.warehouse, &args.out, &options)?;
+            eprintln!("hcount: wrote {}", args.out.join("trends.html").display());
+            Ok(exit::OK)
+        }
+        Command::Rekey(args) => {
+            let old = Key::from_file(&args.key_file)?;
+            let new = Key::from_file(&args.new_key_file)?;
+            let done =
+                crate::warehouse::rekey(&args.warehouse, &old, &new, args.resources.threads())
+                    .map_err(Failure::cannot_run)?;
+            eprintln!(
+                "hcount: re-keyed {} year(s) of {} from key id {} to key id {}; later runs: --key-file <the first key> plus --chain-key-file for each re-keying, in order",
+                done.years.len(),
+                args.warehouse.display(),
+                done.from_key_id,
+                done.to_key_id
+            );
             Ok(exit::OK)
         }
     }

@@ -17,3 +17,4 @@ pub mod run;
 pub mod summary;
 pub mod synth;
 pub mod template;
+pub mod warehouse;

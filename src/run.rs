@@ -407,6 +407,9 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         "hcount_version": env!("CARGO_PKG_VERSION"),
         "count_year": intake.year.year,
         "count_date": intake.year.date.to_string(),
+        // The key's id (a keyed fingerprint, never the key): a warehouse refuses a run
+        // made with another key.
+        "key_id": crate::warehouse::key_id(&key),
         "started_at": started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "seconds": secs(started.elapsed()),
         "timings_seconds": {

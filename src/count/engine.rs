@@ -612,6 +612,199 @@ fn municipalities_table() -> Result<MemTable, EngineError> {
     Ok(MemTable::try_new(schema, vec![vec![batch]])?)
 }
 
+/// The warehouse queries (`queries/warehouse/`): the linkage of persons between the counts
+/// of a warehouse (issue #12), run by [`warehouse_tables`]. Same conventions as [`PIPELINE`].
+pub const WAREHOUSE_PIPELINE: &[Query] = &[
+    query!("warehouse/10_counted.sql", "counted"),
+    query!("warehouse/20_previous_years.sql", "previous_years"),
+    query!("warehouse/30_person_status.sql", "person_status"),
+];
+
+/// The warehouse tables, each written per year as `year=YYYY/tables/<name>.csv`.
+pub const WAREHOUSE_TABLES: &[Query] = &[
+    query!("warehouse/tables/linkage.sql", "linkage"),
+    query!("warehouse/tables/transitions.sql", "transitions"),
+    query!(
+        "warehouse/tables/linkage_by_municipality.sql",
+        "linkage_by_municipality"
+    ),
+    query!(
+        "warehouse/tables/linkage_by_age_group.sql",
+        "linkage_by_age_group"
+    ),
+    query!("warehouse/tables/linkage_by_sex.sql", "linkage_by_sex"),
+    query!(
+        "warehouse/tables/linkage_by_support.sql",
+        "linkage_by_support"
+    ),
+];
+
+/// Runs the warehouse queries over the persons of every stored year: `years` pairs each
+/// count year with its `persons.parquet`. Returns the [`WAREHOUSE_TABLES`], every year in
+/// one table with a `year` column.
+pub fn warehouse_tables(
+    years: &[(i32, std::path::PathBuf)],
+    threads: usize,
+) -> Result<Vec<(&'static str, Vec<RecordBatch>)>, EngineError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("hcount-warehouse")
+        .build()
+        .map_err(|e| EngineError::Write {
+            path: "tokio runtime".into(),
+            source: Box::new(e),
+        })?;
+    runtime.block_on(async {
+        use datafusion::prelude::{col, lit};
+        let ctx = SessionContext::new_with_config(
+            SessionConfig::new()
+                .with_target_partitions(threads.max(1))
+                .with_information_schema(false),
+        );
+        // One relation over all years, with the year of its partition folder (year=YYYY):
+        // what a Hive-partitioned read gives, but only from the years the manifest lists.
+        let mut all: Option<datafusion::dataframe::DataFrame> = None;
+        for (year, path) in years {
+            let df = ctx
+                .read_parquet(
+                    path.to_string_lossy().as_ref(),
+                    ParquetReadOptions::default(),
+                )
+                .await?
+                .select(vec![
+                    lit(*year).alias("year"),
+                    col("person_key"),
+                    col("id_kind"),
+                    col("situation"),
+                    col("municipality"),
+                    col("age_group"),
+                    col("sex"),
+                    col("support"),
+                    col("counted"),
+                ])?;
+            all = Some(match all {
+                Some(a) => a.union(df)?,
+                None => df,
+            });
+        }
+        let Some(all) = all else {
+            return Ok(Vec::new());
+        };
+        ctx.register_table("warehouse_persons", all.into_view())?;
+        let year_schema = Arc::new(Schema::new(vec![Field::new(
+            "year",
+            DataType::Int32,
+            false,
+        )]));
+        let year_batch = RecordBatch::try_new(
+            year_schema.clone(),
+            vec![Arc::new(Int32Array::from_iter_values(
+                years.iter().map(|(y, _)| *y),
+            ))],
+        )
+        .map_err(datafusion::error::DataFusionError::from)?;
+        ctx.register_table(
+            "warehouse_years",
+            Arc::new(MemTable::try_new(year_schema, vec![vec![year_batch]])?),
+        )?;
+        ctx.register_table("municipalities", Arc::new(municipalities_table()?))?;
+        // The precedence order and the age groups: the count's own definitions.
+        for q in PIPELINE
+            .iter()
+            .filter(|q| ["situations", "age_groups"].contains(&q.name))
+        {
+            let df = plan(&ctx, q).await?;
+            ctx.register_table(q.name, df.into_view())?;
+        }
+        for q in WAREHOUSE_PIPELINE {
+            let df = plan(&ctx, q).await?;
+            // Computed once: each is read by several tables.
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await.map_err(|source| EngineError::Query {
+                file: q.file,
+                source,
+            })?;
+            ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        }
+        let mut tables = Vec::with_capacity(WAREHOUSE_TABLES.len());
+        for q in WAREHOUSE_TABLES {
+            let df = plan(&ctx, q).await?;
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let mut batches = df.collect().await.map_err(|source| EngineError::Query {
+                file: q.file,
+                source,
+            })?;
+            // An empty result still has its columns (a table of one year has no transitions).
+            if batches.is_empty() {
+                batches.push(RecordBatch::new_empty(schema));
+            }
+            tables.push((q.name, batches));
+        }
+        Ok(tables)
+    })
+}
+
+/// Copies the Parquet file `src` to `dst` with every value of the string column `column`
+/// replaced by `map(value)` (re-keying the person keys of a warehouse). Rows, row order,
+/// the other columns and the file's key/value metadata stay as they were; the file is
+/// written the way the pipeline writes its own, so the same input gives the same bytes.
+pub fn map_parquet_column(
+    src: &Path,
+    dst: &Path,
+    column: &str,
+    map: &(dyn Fn(&str) -> String + Sync),
+) -> Result<usize, EngineError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::error::DataFusionError;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let write_err = |e: Box<dyn std::error::Error + Send + Sync>| EngineError::Write {
+        path: dst.display().to_string(),
+        source: e,
+    };
+    let file = std::fs::File::open(src).map_err(|e| write_err(Box::new(e)))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| DataFusionError::ParquetError(Box::new(e)))?;
+    let metadata: Vec<(String, String)> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let schema = builder.schema().clone();
+    let index = schema.index_of(column).map_err(DataFusionError::from)?;
+    let reader = builder
+        .build()
+        .map_err(|e| DataFusionError::ParquetError(Box::new(e)))?;
+    let mut batches = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(DataFusionError::from)?;
+        let keys = cast(batch.column(index), &DataType::Utf8).map_err(DataFusionError::from)?;
+        let keys = keys.as_string::<i32>();
+        let mapped: StringArray = (0..keys.len())
+            .map(|i| (!keys.is_null(i)).then(|| map(keys.value(i))))
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        columns[index] = Arc::new(mapped);
+        batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(DataFusionError::from)?);
+    }
+    let stream: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        futures::stream::iter(batches.into_iter().map(Ok)),
+    ));
+    let options = EngineOptions {
+        threads: 1,
+        memory_limit: None,
+        spill_dir: std::env::temp_dir(),
+        parquet_metadata: metadata,
+    };
+    futures::executor::block_on(write_parquet(stream, dst, &options)).map_err(EngineError::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,6 +841,33 @@ mod tests {
             sorted.iter().map(|q| q.file).collect::<Vec<_>>(),
             PIPELINE.iter().map(|q| q.file).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn every_warehouse_query_is_compiled_in_and_named_after_its_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/warehouse");
+        let mut on_disk = Vec::new();
+        for sub in ["", "tables/"] {
+            for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if name.ends_with(".sql") {
+                    on_disk.push(format!("warehouse/{sub}{name}"));
+                }
+            }
+        }
+        on_disk.sort();
+        let mut compiled: Vec<String> = WAREHOUSE_PIPELINE
+            .iter()
+            .chain(WAREHOUSE_TABLES)
+            .map(|q| q.file.to_string())
+            .collect();
+        compiled.sort();
+        assert_eq!(on_disk, compiled);
+        for q in WAREHOUSE_PIPELINE.iter().chain(WAREHOUSE_TABLES) {
+            let stem = q.file.rsplit('/').next().unwrap().trim_end_matches(".sql");
+            let stem = stem.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+            assert_eq!(stem, q.name, "{}", q.file);
+        }
     }
 
     #[test]

@@ -5,3 +5,4 @@ pub mod charts;
 pub mod feedback;
 pub mod history;
 pub mod report;
+pub mod trends;

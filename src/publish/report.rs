@@ -41,6 +41,8 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
     let t = Texts::new(options.lang);
     let charts = draw_charts(&data, options, &t, &charts_dir)?;
     let context = context(&data, options, &t, charts)?;
+    // A run with --warehouse writes trends.html beside the report: link to it.
+    let context = minijinja::context! { trends => dir.join("trends.html").is_file(), ..context };
 
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|name| {

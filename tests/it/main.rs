@@ -8,3 +8,4 @@ mod report;
 mod rules;
 mod submitters;
 mod util;
+mod warehouse;

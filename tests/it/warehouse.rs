@@ -1,0 +1,287 @@
+//! The warehouse of counts (issue #12): `run --warehouse`, linkage between counts, `trends`
+//! and `rekey`, on the hand-worked three-count panel `fixtures/panel-handworked/` (expected
+//! tables worked out by hand in its README, person by person).
+
+use crate::util::*;
+use std::path::{Path, PathBuf};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/panel-handworked")
+}
+
+fn demo_key() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-key.NOT-SECRET.txt")
+}
+
+/// `hcount run <input> --out <ws>/out-<tag> --warehouse <wh>` plus `extra`.
+fn run_into(
+    ws: &Workspace,
+    input: &Path,
+    wh: &Path,
+    key: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let tag = input.file_name().unwrap().to_string_lossy().into_owned();
+    hcount()
+        .arg("run")
+        .arg(input)
+        .arg("--out")
+        .arg(ws.path().join(format!("out-{tag}")))
+        .arg("--key-file")
+        .arg(key)
+        .arg("--warehouse")
+        .arg(wh)
+        .args(["--threads", "2", "--quiet"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The panel's three counts in a warehouse, oldest first.
+fn panel(ws: &Workspace) -> PathBuf {
+    let wh = ws.path().join("wh");
+    for year in ["2022", "2024", "2026"] {
+        let out = run_into(ws, &fixture().join(year), &wh, &demo_key(), &[]);
+        assert!(out.status.success(), "{year}: {}", stderr(&out));
+    }
+    wh
+}
+
+fn linkage_tables(wh: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    tree(wh)
+        .into_iter()
+        .filter(|(name, _)| {
+            let file = name.rsplit('/').next().unwrap();
+            file.starts_with("linkage") || file.starts_with("transitions")
+        })
+        .collect()
+}
+
+#[test]
+fn handworked_panel_linkage_matches_exactly() {
+    let ws = Workspace::new();
+    let wh = panel(&ws);
+    for year in ["2022", "2024", "2026"] {
+        let tables = wh.join(format!("year={year}/tables"));
+        for name in ["linkage.csv", "transitions.csv"] {
+            assert_eq!(
+                read_csv(&tables.join(name)),
+                read_csv(&fixture().join("expected").join(year).join(name)),
+                "{year} {name}"
+            );
+        }
+        // new + again + returning = the year's counted persons.
+        let total: i64 = read_csv(&tables.join("national_by_category.csv"))
+            .iter()
+            .find(|r| r[0] == "total")
+            .unwrap()[1]
+            .parse()
+            .unwrap();
+        let linkage = read_csv(&tables.join("linkage.csv"));
+        let sum: i64 = linkage[1..4]
+            .iter()
+            .map(|r| r[1].parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(sum, total, "{year}");
+    }
+    // By municipality: the three municipalities of the panel, exact; all 98 rows present.
+    let by_m = read_csv(&wh.join("year=2026/tables/linkage_by_municipality.csv"));
+    assert_eq!(by_m.len(), 99);
+    let expected = read_csv(&fixture().join("expected/2026/linkage_by_municipality.csv"));
+    assert_eq!(by_m[0], expected[0]);
+    for row in &expected[1..] {
+        assert!(by_m.contains(row), "{row:?}");
+    }
+    // The published copy suppresses 1..4 like the other municipal tables.
+    let published = read_csv(&wh.join("year=2026/tables/published/linkage_by_municipality.csv"));
+    let kbh = published.iter().find(|r| r[0] == "101").unwrap();
+    assert_eq!(kbh[2..], ["<5", "<5", "<5", "<5", "5"].map(String::from));
+    // Hive partitions: one folder per year, the manifest lists them.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wh.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["years"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["2022", "2024", "2026"]
+    );
+    assert_eq!(manifest["key_chain"].as_array().unwrap().len(), 1);
+    let text = std::fs::read_to_string(wh.join("manifest.json")).unwrap();
+    let key = std::fs::read_to_string(demo_key()).unwrap();
+    assert!(!text.contains(key.trim()), "the manifest holds the key");
+}
+
+#[test]
+fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
+    let ws = Workspace::new();
+    let wh = panel(&ws);
+    let run_out = ws.path().join("out-2026");
+    let report = std::fs::read_to_string(run_out.join("report.html")).unwrap();
+    assert!(report.contains("href=\"trends.html\""));
+    let page = std::fs::read_to_string(run_out.join("trends.html")).unwrap();
+    assert!(page.contains("2022 → 2024") && page.contains("2024 → 2026"));
+    assert!(page.contains("ikke det samme som at have fået en bolig"));
+    // `hcount trends` gives the same page from the warehouse alone.
+    let out = ws.path().join("trends");
+    let r = hcount()
+        .args(["trends", "--warehouse"])
+        .arg(&wh)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(
+        std::fs::read_to_string(out.join("trends.html")).unwrap(),
+        page
+    );
+    assert!(out.join("charts/trends/linkage.png").is_file());
+}
+
+#[test]
+fn replacing_a_year_leaves_the_other_years_byte_identical() {
+    let ws = Workspace::new();
+    let wh = panel(&ws);
+    let before = tree(&wh);
+    // The same 2024 again: the whole warehouse is byte-identical but for run.json timings.
+    let out = run_into(&ws, &fixture().join("2024"), &wh, &demo_key(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = tree(&wh);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &before {
+        if !name.ends_with("run.json") && name != "manifest.json" {
+            assert!(after[name] == *bytes, "{name} changed");
+        }
+    }
+    // A different 2024: 2022 and 2026's own files stay as they were.
+    let changed = ws.path().join("in2024");
+    std::fs::create_dir_all(&changed).unwrap();
+    let text = std::fs::read_to_string(fixture().join("2024/herberg.csv")).unwrap();
+    std::fs::write(
+        changed.join("herberg.csv"),
+        text.lines().take(4).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let out = run_into(&ws, &changed, &wh, &demo_key(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = tree(&wh);
+    for (name, bytes) in &before {
+        let kept = name.starts_with("year=2022/")
+            || (name.starts_with("year=2026/")
+                && !linkage_tables(&wh).contains_key(name)
+                && !name.ends_with("run.json"));
+        if kept {
+            assert!(after[name] == *bytes, "{name} changed");
+        }
+    }
+    assert_ne!(
+        after["year=2024/persons.parquet"],
+        before["year=2024/persons.parquet"]
+    );
+    // 2026's linkage follows the new 2024 (E and J are no longer in it: returning/new).
+    assert_ne!(
+        after["year=2026/tables/linkage.csv"],
+        before["year=2026/tables/linkage.csv"]
+    );
+}
+
+#[test]
+fn a_year_made_with_another_key_is_refused() {
+    let ws = Workspace::new();
+    let wh = ws.path().join("wh");
+    let out = run_into(&ws, &fixture().join("2022"), &wh, &demo_key(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = tree(&wh);
+    let out = run_into(&ws, &fixture().join("2024"), &wh, &ws.key(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let msg = stderr(&out);
+    assert!(msg.contains("another key"), "{msg}");
+    assert!(msg.contains("not added to the warehouse"), "{msg}");
+    assert_eq!(tree(&wh), before, "the warehouse changed");
+}
+
+#[test]
+fn rekeying_leaves_every_linkage_table_unchanged_and_later_runs_link() {
+    let ws = Workspace::new();
+    let wh = ws.path().join("wh");
+    for year in ["2022", "2024"] {
+        let out = run_into(&ws, &fixture().join(year), &wh, &demo_key(), &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let new_key = ws.path().join("new.key");
+    std::fs::write(&new_key, "a brand new key of thirty-two bytes").unwrap();
+    let keys_before = parquet_strings(&wh.join("year=2022/persons.parquet"));
+    let linkage_before = linkage_tables(&wh);
+
+    // The wrong current key is refused and nothing changes.
+    let r = hcount()
+        .args(["rekey", "--warehouse"])
+        .arg(&wh)
+        .arg("--key-file")
+        .arg(ws.key())
+        .arg("--new-key-file")
+        .arg(&new_key)
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        stderr(&r).contains("not the warehouse's current key"),
+        "{}",
+        stderr(&r)
+    );
+
+    let r = hcount()
+        .args(["rekey", "--warehouse"])
+        .arg(&wh)
+        .arg("--key-file")
+        .arg(demo_key())
+        .arg("--new-key-file")
+        .arg(&new_key)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(linkage_tables(&wh), linkage_before);
+    let keys_after = parquet_strings(&wh.join("year=2022/persons.parquet"));
+    assert_eq!(keys_before.len(), keys_after.len());
+    assert!(
+        keys_before
+            .iter()
+            .filter(|k| k.len() == 64)
+            .all(|k| !keys_after.contains(k))
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wh.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["key_chain"].as_array().unwrap().len(), 2);
+    assert_eq!(manifest["rekeyings"].as_array().unwrap().len(), 1);
+
+    // A run with the new key alone is refused, with what to do.
+    let out = run_into(&ws, &fixture().join("2026"), &wh, &new_key, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--chain-key-file"),
+        "{}",
+        stderr(&out)
+    );
+    // The first key plus the chain links 2026 to the re-keyed years exactly as before.
+    let out = run_into(
+        &ws,
+        &fixture().join("2026"),
+        &wh,
+        &demo_key(),
+        &["--chain-key-file", new_key.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        read_csv(&wh.join("year=2026/tables/linkage.csv")),
+        read_csv(&fixture().join("expected/2026/linkage.csv"))
+    );
+    assert_eq!(
+        read_csv(&wh.join("year=2026/tables/transitions.csv")),
+        read_csv(&fixture().join("expected/2026/transitions.csv"))
+    );
+}

@@ -479,7 +479,9 @@ pub fn render(years: &[(i32, PathBuf)], out: &Path, options: &TrendsOptions) -> 
                 published: p.map(|v| t.num(*v)).unwrap_or_default(),
                 computed: c.map(|v| t.num(*v)).unwrap_or_default(),
                 difference: match (c, p) {
-                    (Some(c), Some(p)) => format!("{:+}", c - p),
+                    (Some(c), Some(p)) => {
+                        format!("{}{}", if c >= p { "+" } else { "-" }, t.num((c - p).abs()))
+                    }
                     _ => String::new(),
                 },
             }
@@ -487,7 +489,8 @@ pub fn render(years: &[(i32, PathBuf)], out: &Path, options: &TrendsOptions) -> 
         .collect();
     let linkage_rows: Vec<LinkageRow> = data
         .iter()
-        .map(|y| {
+        .enumerate()
+        .map(|(i, y)| {
             let g = |k: &str| y.linkage.get(k).copied().unwrap_or(0);
             let counted = g("new") + g("again") + g("returning");
             LinkageRow {
@@ -497,7 +500,8 @@ pub fn render(years: &[(i32, PathBuf)], out: &Path, options: &TrendsOptions) -> 
                 again: t.num(g("again")),
                 returning: t.num(g("returning")),
                 persistent: t.num(g("persistent")),
-                again_pct: if counted == 0 {
+                // The first count has no previous one to be counted again from.
+                again_pct: if counted == 0 || i == 0 {
                     String::new()
                 } else {
                     format!("{:.1}", 100.0 * g("again") as f64 / counted as f64)

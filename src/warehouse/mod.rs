@@ -394,8 +394,16 @@ fn linkage_tables(
         .iter()
         .map(|(y, d)| (*y, d.join("persons.parquet")))
         .collect();
+    let started = std::time::Instant::now();
     let result = crate::count::engine::warehouse_tables(&inputs, threads)
         .map_err(|e| format!("linkage: {e}"))?;
+    if std::env::var_os("HCOUNT_TRACE").is_some() {
+        eprintln!(
+            "hcount: linkage queries over {} years took {:.3} s",
+            years.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     result
         .into_iter()
         .map(|(name, batches)| {

@@ -285,3 +285,48 @@ fn rekeying_leaves_every_linkage_table_unchanged_and_later_runs_link() {
         read_csv(&fixture().join("expected/2026/transitions.csv"))
     );
 }
+
+#[test]
+fn other_refusals_are_explained_and_change_nothing() {
+    let ws = Workspace::new();
+    let wh = ws.path().join("wh");
+    // trends on a folder that is not a warehouse.
+    let r = hcount()
+        .args(["trends", "--warehouse"])
+        .arg(ws.path())
+        .arg("--out")
+        .arg(ws.path().join("t"))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("is not a warehouse"), "{}", stderr(&r));
+    assert!(!ws.path().join("t").exists());
+
+    let out = run_into(&ws, &fixture().join("2022"), &wh, &demo_key(), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = tree(&wh);
+    // Re-keying to the key the warehouse already has.
+    let r = hcount()
+        .args(["rekey", "--warehouse"])
+        .arg(&wh)
+        .arg("--key-file")
+        .arg(demo_key())
+        .arg("--new-key-file")
+        .arg(demo_key())
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("already used"), "{}", stderr(&r));
+    assert_eq!(tree(&wh), before);
+    // Another hcount is changing the warehouse (its lock file is there).
+    std::fs::write(wh.join(".lock"), "").unwrap();
+    let out = run_into(&ws, &fixture().join("2024"), &wh, &demo_key(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("being changed by another hcount"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(wh.join(".lock")).unwrap();
+    assert_eq!(tree(&wh), before);
+}

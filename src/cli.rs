@@ -135,8 +135,9 @@ struct RekeyArgs {
     /// The new key (a file of at least 16 random bytes).
     #[arg(long, value_name = "FILE")]
     new_key_file: PathBuf,
-    #[command(flatten)]
-    resources: Resources,
+    /// Worker threads for recomputing the linkage (default: all cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -414,9 +415,13 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Rekey(args) => {
             let old = Key::from_file(&args.key_file)?;
             let new = Key::from_file(&args.new_key_file)?;
-            let done =
-                crate::warehouse::rekey(&args.warehouse, &old, &new, args.resources.threads())
-                    .map_err(Failure::cannot_run)?;
+            let rekey_threads = Resources {
+                threads: args.threads,
+                memory_limit: None,
+            }
+            .threads();
+            let done = crate::warehouse::rekey(&args.warehouse, &old, &new, rekey_threads)
+                .map_err(Failure::cannot_run)?;
             eprintln!(
                 "hcount: re-keyed {} year(s) of {} from key id {} to key id {}; later runs: --key-file <the first key> plus --chain-key-file for each re-keying, in order",
                 done.years.len(),

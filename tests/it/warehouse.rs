@@ -330,3 +330,42 @@ fn other_refusals_are_explained_and_change_nothing() {
     std::fs::remove_file(wh.join(".lock")).unwrap();
     assert_eq!(tree(&wh), before);
 }
+
+/// The years read as one Hive-partitioned dataset, as DuckDB, Polars or DataFusion would:
+/// `year` comes from the folder names, and every year's persons are there.
+#[test]
+fn the_warehouse_reads_as_one_hive_partitioned_dataset() {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::datasource::file_format::parquet::ParquetFormat;
+    use datafusion::datasource::listing::ListingOptions;
+    use datafusion::prelude::SessionContext;
+    let ws = Workspace::new();
+    let wh = panel(&ws);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let rows = rt.block_on(async {
+        let ctx = SessionContext::new();
+        let options = ListingOptions::new(std::sync::Arc::new(ParquetFormat::default()))
+            .with_file_extension("persons.parquet")
+            .with_table_partition_cols(vec![("year".to_string(), DataType::Int32)]);
+        ctx.register_listing_table("persons", wh.to_str().unwrap(), options, None, None)
+            .await
+            .unwrap();
+        let df = ctx
+            .sql("SELECT year, COUNT(*) AS n, SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS counted FROM persons GROUP BY year ORDER BY year")
+            .await
+            .unwrap();
+        datafusion::arrow::util::pretty::pretty_format_batches(&df.collect().await.unwrap())
+            .unwrap()
+            .to_string()
+    });
+    // 2024 has 8 persons, 7 counted (I is not_homeless).
+    for line in [
+        "| 2022 | 8 | 8       |",
+        "| 2024 | 8 | 7       |",
+        "| 2026 | 9 | 9       |",
+    ] {
+        assert!(rows.contains(line), "{rows}");
+    }
+}

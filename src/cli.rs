@@ -231,6 +231,20 @@ struct SynthArgs {
     year: i32,
     #[arg(long, value_enum, default_value_t = Style::Messy)]
     style: Style,
+    /// Make a panel instead of one count: the same population counted in each of
+    /// --panel-years, persons coming back from count to count (35 % of one count are in the
+    /// next); writes OUT/<year>/ for each, --persons per count. Count them into a warehouse
+    /// with `hcount run OUT/<year> --warehouse DIR`, oldest first.
+    #[arg(long)]
+    panel: bool,
+    /// The years of a --panel, comma-separated.
+    #[arg(
+        long,
+        value_name = "YEARS",
+        value_delimiter = ',',
+        default_value = "2022,2024,2026"
+    )]
+    panel_years: Vec<i32>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -369,6 +383,21 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                     Style::Messy => crate::synth::Style::Messy,
                 },
             };
+            if args.panel {
+                let made = crate::synth::generate_panel(&options, &args.panel_years, &args.out)
+                    .map_err(Failure::cannot_run)?;
+                for (year, s) in made {
+                    eprintln!(
+                        "hcount: wrote {} files, {} rows ({} persons, {} deliberately bad rows) to {}",
+                        s.files,
+                        s.rows,
+                        s.persons,
+                        s.bad_rows,
+                        args.out.join(year.to_string()).display()
+                    );
+                }
+                return Ok(exit::OK);
+            }
             let s = crate::synth::generate(&options, &args.out).map_err(Failure::cannot_run)?;
             eprintln!(
                 "hcount: wrote {} files, {} rows ({} persons, {} deliberately bad rows) to {}",

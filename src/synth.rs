@@ -15,6 +15,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::intake::spec::{self, Column};
 
+#[derive(Debug, Clone, Copy)]
 pub enum Style {
     /// UTF-8, `,`, ISO dates, English headers, no bad rows (benchmarks).
     Plain,
@@ -22,6 +23,7 @@ pub enum Style {
     Messy,
 }
 
+#[derive(Debug, Clone)]
 pub struct SynthOptions {
     pub persons: usize,
     pub files: usize,
@@ -71,6 +73,7 @@ impl Rng {
     }
 }
 
+#[derive(Clone)]
 struct Person {
     birth: NaiveDate,
     male: bool,
@@ -169,8 +172,14 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
     anyhow::ensure!(opts.files > 0, "--files must be at least 1");
     let count_date = spec::count_date(opts.year)
         .ok_or_else(|| anyhow::anyhow!("{} is not a usable year", opts.year))?;
-    let messy = matches!(opts.style, Style::Messy);
     let mut rng = Rng(opts.seed ^ 0x6863_6F75_6E74);
+    let persons = population(opts.persons, opts, count_date, &mut rng);
+    write_set(&persons, opts, out_dir, &mut rng)
+}
+
+/// `n` persons of the count on `count_date` (ages on that date).
+fn population(n: usize, opts: &SynthOptions, count_date: NaiveDate, rng: &mut Rng) -> Vec<Person> {
+    let messy = matches!(opts.style, Style::Messy);
     let municipalities: Vec<u16> = spec::municipalities().iter().map(|m| m.code).collect();
     let big: &[(u16, u32)] = &[
         (101, 30),
@@ -183,8 +192,8 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
     ];
 
     // The population.
-    let mut persons: Vec<Person> = Vec::with_capacity(opts.persons);
-    for i in 0..opts.persons {
+    let mut persons: Vec<Person> = Vec::with_capacity(n);
+    for i in 0..n {
         let age_years = if messy && rng.chance(0.01) {
             14 + rng.below(4)
         } else {
@@ -242,12 +251,22 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
         );
         persons.push(p);
     }
+    persons
+}
 
+/// Writes the submissions of `persons` (one count: `opts.year`) into `out_dir`.
+fn write_set(
+    persons: &[Person],
+    opts: &SynthOptions,
+    out_dir: &Path,
+    rng: &mut Rng,
+) -> anyhow::Result<SynthSummary> {
+    let messy = matches!(opts.style, Style::Messy);
     // Respondents: about one per 15 persons, at least one per file — but no more than
     // max(files, 1,000): a real count has hundreds of reporting units, not one per 15
     // persons at any scale (a 1M-row set would otherwise have 46,000 units, each with its
     // own feedback files).
-    let n_respondents = (opts.persons / 15)
+    let n_respondents = (persons.len() / 15)
         .max(opts.files)
         .min(opts.files.max(1000))
         .max(1);
@@ -268,7 +287,7 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
             } else {
                 *rng.weighted(SITUATIONS)
             };
-            let wanted = respondent_type_for(situation, &mut rng);
+            let wanted = respondent_type_for(situation, rng);
             let mut respondent = rng.below(n_respondents);
             for _ in 0..4 {
                 if respondent_types[respondent] == wanted {
@@ -294,7 +313,7 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
     let mut summary = SynthSummary {
         files: 0,
         rows: 0,
-        persons: opts.persons,
+        persons: persons.len(),
         bad_rows: 0,
     };
     for (f, rows) in by_file.iter().enumerate() {
@@ -322,7 +341,7 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
             style,
             opts,
             messy,
-            &mut rng,
+            rng,
         );
         let bytes = match style {
             FileStyle::Excel => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
@@ -337,6 +356,79 @@ pub fn generate(opts: &SynthOptions, out_dir: &Path) -> anyhow::Result<SynthSumm
         summary.bad_rows += bad;
     }
     Ok(summary)
+}
+
+/// How often a person of one count is counted again in the next, and how often one seen in
+/// an earlier count (but not the last) comes back. Plausible assumptions for synthetic
+/// data, not estimates.
+const PANEL_AGAIN: f64 = 0.35;
+const PANEL_RETURN: f64 = 0.10;
+
+/// `hcount synth --panel`: one population counted in each of `years` (ascending), about
+/// `opts.persons` persons per count. A person of one count is in the next with probability
+/// [`PANEL_AGAIN`]; one seen earlier, but not in the last count, with [`PANEL_RETURN`]; the
+/// rest of each count are new persons. Birth dates are fixed, so ages grow from count to
+/// count, and the same person has the same CPR number (or birth date, sex and initials) in
+/// every count — the warehouse links them. Writes `out_dir/<year>/`.
+pub fn generate_panel(
+    opts: &SynthOptions,
+    years: &[i32],
+    out_dir: &Path,
+) -> anyhow::Result<Vec<(i32, SynthSummary)>> {
+    anyhow::ensure!(opts.persons > 0, "--persons must be at least 1");
+    anyhow::ensure!(opts.files > 0, "--files must be at least 1");
+    anyhow::ensure!(!years.is_empty(), "--panel-years needs at least one year");
+    anyhow::ensure!(
+        years.windows(2).all(|w| w[0] < w[1]),
+        "--panel-years must rise: {years:?}"
+    );
+    let mut dates = Vec::with_capacity(years.len());
+    for y in years {
+        dates
+            .push(spec::count_date(*y).ok_or_else(|| anyhow::anyhow!("{y} is not a usable year"))?);
+    }
+    let mut rng = Rng(opts.seed ^ 0x7061_6E65_6C);
+    // Everyone ever counted, aged on the first count date: enough for the new persons of
+    // every later count.
+    let pool_size = opts.persons + opts.persons * (years.len() - 1) * 7 / 10 + 1;
+    let pool = population(pool_size, opts, dates[0], &mut rng);
+    let mut last_seen: Vec<Option<usize>> = vec![None; pool.len()];
+    let mut next_new = 0;
+    let mut out = Vec::with_capacity(years.len());
+    for (k, year) in years.iter().enumerate() {
+        let mut present = Vec::with_capacity(opts.persons);
+        for (i, seen) in last_seen.iter().enumerate().take(next_new) {
+            let back = match seen {
+                Some(j) if *j + 1 == k => rng.chance(PANEL_AGAIN),
+                Some(_) => rng.chance(PANEL_RETURN),
+                None => false,
+            };
+            if back {
+                present.push(i);
+            }
+        }
+        present.truncate(opts.persons);
+        while present.len() < opts.persons && next_new < pool.len() {
+            present.push(next_new);
+            next_new += 1;
+        }
+        for i in &present {
+            last_seen[*i] = Some(k);
+        }
+        let persons: Vec<Person> = present.iter().map(|i| pool[*i].clone()).collect();
+        let year_opts = SynthOptions {
+            year: *year,
+            ..opts.clone()
+        };
+        let summary = write_set(
+            &persons,
+            &year_opts,
+            &out_dir.join(year.to_string()),
+            &mut rng,
+        )?;
+        out.push((*year, summary));
+    }
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -369,3 +369,54 @@ fn the_warehouse_reads_as_one_hive_partitioned_dataset() {
         assert!(rows.contains(line), "{rows}");
     }
 }
+
+/// `hcount synth --panel`: the same population in three counts, persons coming back; the
+/// warehouse finds them again. Same seed, same files.
+#[test]
+fn a_synthetic_panel_links_from_count_to_count() {
+    let ws = Workspace::new();
+    let panel_dir = ws.path().join("panel");
+    let synth = |dir: &Path| {
+        let r = hcount()
+            .args([
+                "synth",
+                "--panel",
+                "--persons",
+                "400",
+                "--files",
+                "8",
+                "--seed",
+                "5",
+                "--style",
+                "plain",
+                "--out",
+            ])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", stderr(&r));
+    };
+    synth(&panel_dir);
+    synth(&ws.path().join("again"));
+    assert_eq!(tree(&panel_dir), tree(&ws.path().join("again")));
+    let wh = ws.path().join("wh");
+    for year in ["2022", "2024", "2026"] {
+        let out = run_into(&ws, &panel_dir.join(year), &wh, &demo_key(), &[]);
+        assert!(out.status.success(), "{year}: {}", stderr(&out));
+    }
+    let status = |year: &str, s: &str| -> i64 {
+        read_csv(&wh.join(format!("year={year}/tables/linkage.csv")))
+            .iter()
+            .find(|r| r[0] == s)
+            .unwrap()[1]
+            .parse()
+            .unwrap()
+    };
+    // 35 % of one count's persons are in the next; counted and identified ones link. The
+    // bounds are wide: what is tested is that linking happens, not the generator's rates.
+    let again_2024 = status("2024", "again");
+    assert!((60..=200).contains(&again_2024), "again 2024: {again_2024}");
+    assert!(status("2026", "returning") > 0);
+    assert!(status("2026", "persistent") > 0);
+    assert_eq!(status("2022", "again"), 0);
+}

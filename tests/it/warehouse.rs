@@ -138,6 +138,17 @@ fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
         page
     );
     assert!(out.join("charts/trends/linkage.png").is_file());
+    let en = ws.path().join("trends-en");
+    let r = hcount()
+        .args(["trends", "--lang", "en", "--warehouse"])
+        .arg(&wh)
+        .arg("--out")
+        .arg(&en)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    let page = std::fs::read_to_string(en.join("trends.html")).unwrap();
+    assert!(page.contains("Not being counted again is not the same as being housed"));
 }
 
 #[test]

@@ -344,14 +344,22 @@ pub const CAUSES: [Code; 10] = [
     code("drugs", "Stofmisbrug", "Drug abuse"),
     code("alcohol", "Alkoholmisbrug", "Alcohol abuse"),
     code("economy", "Økonomi", "Economy"),
-    code("no_suitable_housing", "Mangel på egnet bolig", "No suitable housing"),
+    code(
+        "no_suitable_housing",
+        "Mangel på egnet bolig",
+        "No suitable housing",
+    ),
     code("eviction", "Udsættelse", "Eviction"),
     code(
         "family_friends_end",
         "Kan ikke længere bo hos familie/venner",
         "Can no longer stay with family or friends",
     ),
-    code("relationship_breakdown", "Samlivsophør", "Relationship breakdown"),
+    code(
+        "relationship_breakdown",
+        "Samlivsophør",
+        "Relationship breakdown",
+    ),
     code(
         "released_institution",
         "Udskrevet/løsladt uden bolig",
@@ -565,7 +573,11 @@ mod tests {
         assert_eq!(Column::ALL[..19], Column::V1);
         assert!(Column::V1.iter().all(|c| c.version() == 1));
         assert_eq!(Column::ALL.iter().filter(|c| c.version() == 2).count(), 6);
-        assert!(Column::ALL.iter().all(|c| !c.required() || c.version() == 1));
+        assert!(
+            Column::ALL
+                .iter()
+                .all(|c| !c.required() || c.version() == 1)
+        );
         assert_eq!(background("Indvandrer"), Some("immigrant"));
         assert_eq!(background("EFTERKOMMER"), Some("descendant"));
         assert_eq!(background("uoplyst"), Some("unknown"));

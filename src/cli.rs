@@ -180,6 +180,10 @@ struct SynthArgs {
     year: i32,
     #[arg(long, value_enum, default_value_t = Style::Messy)]
     style: Style,
+    /// Submission format version: 2 adds the person form's background, citizenship, health
+    /// and causes columns (with the published shares); 1 writes the version 1 columns only.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    format_version: u8,
 }
 
 #[derive(Debug, clap::Args)]
@@ -302,6 +306,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                     Style::Plain => crate::synth::Style::Plain,
                     Style::Messy => crate::synth::Style::Messy,
                 },
+                format_version: args.format_version,
             };
             let s = crate::synth::generate(&options, &args.out).map_err(Failure::cannot_run)?;
             eprintln!(

@@ -5,6 +5,10 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+/// The version of `../shared/spec/` this build implements (recorded in `run.json`). Every
+/// file of an earlier format version is a valid file of this one.
+pub const SPEC_VERSION: u32 = 2;
+
 /// A column of the submission format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Column {

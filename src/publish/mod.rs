@@ -4,4 +4,5 @@
 pub mod charts;
 pub mod feedback;
 pub mod history;
+pub mod person_form;
 pub mod report;

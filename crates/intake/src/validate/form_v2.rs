@@ -4,7 +4,7 @@
 //! (W007) and becomes `unknown`: these questions are secondary, and a row is never lost over
 //! them. Two answers that contradict each other are a warning (W012, W013); both are kept.
 
-use super::{Msg, Rule, Validator, canonical_list, did_you_mean};
+use super::{Msg, Rule, Validator, canonical_list, did_you_mean, suggest};
 use crate::spec::{self, Column};
 
 /// The version 2 answers of one row, in canonical English codes; `None` when the cell is
@@ -81,6 +81,19 @@ impl Validator<'_> {
                         .map(|c| c.code)
                         .collect::<Vec<_>>()
                         .join(", ");
+                    // A misspelt item: "did you mean …?" for the first one that is no code.
+                    let typo = causes_text
+                        .split('|')
+                        .map(str::trim)
+                        .find(|i| spec::find_code(&spec::CAUSES, i).is_none())
+                        .and_then(|i| suggest(i, spec::CAUSES.iter().map(|c| c.code)));
+                    let (hint, hint_da) = match typo {
+                        Some(c) => (
+                            format!("; did you mean {c:?}?"),
+                            format!("; mente du {c:?}?"),
+                        ),
+                        None => (String::new(), String::new()),
+                    };
                     self.warn(
                         line,
                         Column::Causes,
@@ -88,10 +101,10 @@ impl Validator<'_> {
                         causes_text,
                         Msg {
                             en: format!(
-                                "causes is a list separated by | of {codes}, or unknown; treated as unknown"
+                                "causes is a list separated by | of {codes}, or unknown{hint}; treated as unknown"
                             ),
                             da: format!(
-                                "aarsager er en liste adskilt af | med {codes}, eller uoplyst; behandles som uoplyst"
+                                "aarsager er en liste adskilt af | med {codes}, eller uoplyst{hint_da}; behandles som uoplyst"
                             ),
                         },
                     );

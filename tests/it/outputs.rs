@@ -35,6 +35,11 @@ const TABLE_FILES: &[&str] = &[
     "under_18.csv",
     "indicators.csv",
     "municipal_indicators.csv",
+    // Format version 2 (synth writes its columns by default).
+    "causes.csv",
+    "background.csv",
+    "citizenship.csv",
+    "health.csv",
 ];
 
 fn tables(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {

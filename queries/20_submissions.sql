@@ -57,7 +57,13 @@ SELECT
     s.children,
     s.support,
     s.housing_queue,
-    s.action_plan
+    s.action_plan,
+    s.background,
+    s.citizenship,
+    s.physical_illness,
+    s.mental_illness_treated,
+    s.substance_treated,
+    s.causes
 -- (The small relation comes first in each join: it is the one held in memory.)
 FROM unit_files AS u
 JOIN linked AS s ON s.respondent_id = u.respondent_id AND s.source_file = u.source_file

@@ -6,6 +6,12 @@
 -- Across all the person's rows: mental illness, housing queue and action plan are `yes` if
 -- any row says yes, else `no` if any says no, else `unknown`; substances and support are the
 -- union of what the rows name (`none` only when no row names one and some row says none).
+-- Format version 2: physical illness and the two treatment answers follow the yes/no rule,
+-- causes are the union of the named causes (`unknown` when no row names one), and
+-- background and citizenship come from the deciding row, or, when it does not know them,
+-- from the first row in tie-break order (respondent_id, file name, line: `row_order`) that
+-- does. That row is found like the deciding row: MIN(row_order × 4 + code), code 1–3, per
+-- person (row_order < 2^59, so × 4 stays below 2^63).
 --
 -- How the deciding row is found: each row gets a number `decider` = rank × 2^59 +
 -- row_order (submissions numbers its rows by respondent_id, file name, line; exact while
@@ -23,7 +29,15 @@ WITH rows AS (
         CASE u.housing_queue  WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS housing_queue,
         CASE u.action_plan    WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS action_plan,
         concat('|', u.substance_abuse, '|') AS substances,
-        concat('|', u.support, '|') AS supports
+        concat('|', u.support, '|') AS supports,
+        CASE u.physical_illness       WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS physical_illness,
+        CASE u.mental_illness_treated WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS mental_illness_treated,
+        CASE u.substance_treated      WHEN 'yes' THEN 2 WHEN 'no' THEN 1 ELSE 0 END AS substance_treated,
+        u.row_order * 4 + CASE u.background
+            WHEN 'danish' THEN 1 WHEN 'immigrant' THEN 2 WHEN 'descendant' THEN 3 END AS background_known,
+        u.row_order * 4 + CASE u.citizenship
+            WHEN 'danish' THEN 1 WHEN 'eu_eea' THEN 2 WHEN 'other' THEN 3 END AS citizenship_known,
+        concat('|', u.causes, '|') AS causes
     FROM submissions AS u
     JOIN situations AS s ON s.situation = u.situation
 ),
@@ -50,7 +64,22 @@ per_unit AS (
         bool_or(supports LIKE '%|cti|%')                AS cti,
         bool_or(supports LIKE '%|social_caretaker|%')   AS social_caretaker,
         bool_or(supports LIKE '%|other|%')              AS support_other,
-        bool_or(supports = '|none|')                    AS support_none
+        bool_or(supports = '|none|')                    AS support_none,
+        MAX(physical_illness) AS physical_illness,
+        MAX(mental_illness_treated) AS mental_illness_treated,
+        MAX(substance_treated) AS substance_treated,
+        MIN(background_known) AS background_known,
+        MIN(citizenship_known) AS citizenship_known,
+        bool_or(causes LIKE '%|mental_illness|%')         AS cause_mental_illness,
+        bool_or(causes LIKE '%|drugs|%')                  AS cause_drugs,
+        bool_or(causes LIKE '%|alcohol|%')                AS cause_alcohol,
+        bool_or(causes LIKE '%|economy|%')                AS cause_economy,
+        bool_or(causes LIKE '%|no_suitable_housing|%')    AS cause_no_suitable_housing,
+        bool_or(causes LIKE '%|eviction|%')               AS cause_eviction,
+        bool_or(causes LIKE '%|family_friends_end|%')     AS cause_family_friends_end,
+        bool_or(causes LIKE '%|relationship_breakdown|%') AS cause_relationship_breakdown,
+        bool_or(causes LIKE '%|released_institution|%')   AS cause_released_institution,
+        bool_or(causes LIKE '%|other|%')                  AS cause_other
     FROM rows
     GROUP BY person_key, respondent_id
 ),
@@ -77,7 +106,23 @@ per_person AS (
             CASE WHEN bool_or(cti) THEN 'cti' END,
             CASE WHEN bool_or(social_caretaker) THEN 'social_caretaker' END,
             CASE WHEN bool_or(support_other) THEN 'other' END) AS supports,
-        bool_or(support_none) AS support_none
+        bool_or(support_none) AS support_none,
+        MAX(physical_illness) AS pi,
+        MAX(mental_illness_treated) AS mit,
+        MAX(substance_treated) AS st,
+        MIN(background_known) AS background_known,
+        MIN(citizenship_known) AS citizenship_known,
+        concat_ws('|',
+            CASE WHEN bool_or(cause_mental_illness) THEN 'mental_illness' END,
+            CASE WHEN bool_or(cause_drugs) THEN 'drugs' END,
+            CASE WHEN bool_or(cause_alcohol) THEN 'alcohol' END,
+            CASE WHEN bool_or(cause_economy) THEN 'economy' END,
+            CASE WHEN bool_or(cause_no_suitable_housing) THEN 'no_suitable_housing' END,
+            CASE WHEN bool_or(cause_eviction) THEN 'eviction' END,
+            CASE WHEN bool_or(cause_family_friends_end) THEN 'family_friends_end' END,
+            CASE WHEN bool_or(cause_relationship_breakdown) THEN 'relationship_breakdown' END,
+            CASE WHEN bool_or(cause_released_institution) THEN 'released_institution' END,
+            CASE WHEN bool_or(cause_other) THEN 'other' END) AS causes
     FROM per_unit
     GROUP BY person_key
 ),
@@ -94,7 +139,9 @@ deciding AS (
         u.children,
         u.birth_date,
         u.sex,
-        u.age
+        u.age,
+        u.background,
+        u.citizenship
     FROM per_person AS p
     JOIN submissions AS u ON u.row_order = p.decider % 576460752303423488
 )
@@ -130,7 +177,26 @@ SELECT
     d.id_kind,
     -- Counted: a homelessness situation, not a migrant without permanent residence, not a
     -- child (unknown age is counted).
-    (s.homeless AND d.residence <> 'no_permanent' AND (d.age IS NULL OR d.age >= 18)) AS counted
+    (s.homeless AND d.residence <> 'no_permanent' AND (d.age IS NULL OR d.age >= 18)) AS counted,
+    -- Format version 2.
+    CASE
+        WHEN d.background IN ('danish', 'immigrant', 'descendant') THEN d.background
+        WHEN d.background_known % 4 = 1 THEN 'danish'
+        WHEN d.background_known % 4 = 2 THEN 'immigrant'
+        WHEN d.background_known % 4 = 3 THEN 'descendant'
+        ELSE 'unknown'
+    END AS background,
+    CASE
+        WHEN d.citizenship IN ('danish', 'eu_eea', 'other') THEN d.citizenship
+        WHEN d.citizenship_known % 4 = 1 THEN 'danish'
+        WHEN d.citizenship_known % 4 = 2 THEN 'eu_eea'
+        WHEN d.citizenship_known % 4 = 3 THEN 'other'
+        ELSE 'unknown'
+    END AS citizenship,
+    CASE d.pi WHEN 2 THEN 'yes' WHEN 1 THEN 'no' ELSE 'unknown' END AS physical_illness,
+    CASE d.mit WHEN 2 THEN 'yes' WHEN 1 THEN 'no' ELSE 'unknown' END AS mental_illness_treated,
+    CASE d.st WHEN 2 THEN 'yes' WHEN 1 THEN 'no' ELSE 'unknown' END AS substance_treated,
+    CASE WHEN d.causes <> '' THEN d.causes ELSE 'unknown' END AS causes
 -- (situations first: the small table is the one the join builds in memory.)
 FROM situations AS s
 JOIN deciding AS d ON d.situation = s.situation

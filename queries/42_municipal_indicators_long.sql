@@ -38,3 +38,47 @@ UNION ALL
 SELECT municipality, 'with_children' AS indicator, with_children AS persons FROM municipal_indicator_counts
 UNION ALL
 SELECT municipality, 'children_with_adults' AS indicator, children_with_adults AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_mental_illness' AS indicator, cause_mental_illness AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_drugs' AS indicator, cause_drugs AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_alcohol' AS indicator, cause_alcohol AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_economy' AS indicator, cause_economy AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_no_suitable_housing' AS indicator, cause_no_suitable_housing AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_eviction' AS indicator, cause_eviction AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_family_friends_end' AS indicator, cause_family_friends_end AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_relationship_breakdown' AS indicator, cause_relationship_breakdown AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_released_institution' AS indicator, cause_released_institution AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_other' AS indicator, cause_other AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'cause_unknown' AS indicator, cause_unknown AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'background_danish' AS indicator, background_danish AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'background_immigrant' AS indicator, background_immigrant AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'background_descendant' AS indicator, background_descendant AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'background_unknown' AS indicator, background_unknown AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'citizenship_danish' AS indicator, citizenship_danish AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'citizenship_eu_eea' AS indicator, citizenship_eu_eea AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'citizenship_other' AS indicator, citizenship_other AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'citizenship_unknown' AS indicator, citizenship_unknown AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'physical_illness' AS indicator, physical_illness AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'mental_illness_treated' AS indicator, mental_illness_treated AS persons FROM municipal_indicator_counts
+UNION ALL
+SELECT municipality, 'substance_treated' AS indicator, substance_treated AS persons FROM municipal_indicator_counts

@@ -245,6 +245,10 @@ struct SynthArgs {
         default_value = "2022,2024,2026"
     )]
     panel_years: Vec<i32>,
+    /// Submission format version: 2 adds the person form's background, citizenship, health
+    /// and causes columns (with the published shares); 1 writes the version 1 columns only.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    format_version: u8,
 }
 
 #[derive(Debug, clap::Args)]
@@ -382,6 +386,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                     Style::Plain => crate::synth::Style::Plain,
                     Style::Messy => crate::synth::Style::Messy,
                 },
+                format_version: args.format_version,
             };
             if args.panel {
                 let made = crate::synth::generate_panel(&options, &args.panel_years, &args.out)

@@ -405,6 +405,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
     let mut run_info = serde_json::json!({
         "hcount_version": env!("CARGO_PKG_VERSION"),
+        "spec_version": crate::intake::spec::SPEC_VERSION,
         "count_year": intake.year.year,
         "count_date": intake.year.date.to_string(),
         // The key's id (a keyed fingerprint, never the key): a warehouse refuses a run

@@ -15,6 +15,8 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::intake::spec::{self, Column};
 
+mod form_v2;
+
 #[derive(Debug, Clone, Copy)]
 pub enum Style {
     /// UTF-8, `,`, ISO dates, English headers, no bad rows (benchmarks).
@@ -30,6 +32,9 @@ pub struct SynthOptions {
     pub seed: u64,
     pub year: i32,
     pub style: Style,
+    /// 1: the version 1 columns only (exactly the files of before version 2); 2: also the
+    /// version 2 columns (background, citizenship, health, causes).
+    pub format_version: u8,
 }
 
 pub struct SynthSummary {
@@ -262,6 +267,9 @@ fn write_set(
     rng: &mut Rng,
 ) -> anyhow::Result<SynthSummary> {
     let messy = matches!(opts.style, Style::Messy);
+    // The version 2 columns come from their own random stream, so version 1 files stay
+    // exactly what they were.
+    let mut form = form_v2::FormV2::new(opts.seed);
     // Respondents: about one per 15 persons, at least one per file — but no more than
     // max(files, 1,000): a real count has hundreds of reporting units, not one per 15
     // persons at any scale (a 1M-row set would otherwise have 46,000 units, each with its
@@ -342,6 +350,7 @@ fn write_set(
             opts,
             messy,
             rng,
+            &mut form,
         );
         let bytes = match style {
             FileStyle::Excel => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
@@ -441,15 +450,26 @@ fn write_file(
     opts: &SynthOptions,
     messy: bool,
     rng: &mut Rng,
+    form: &mut form_v2::FormV2,
 ) -> (String, usize, usize) {
     let danish = style == FileStyle::Excel;
     let sep = if danish { ";" } else { "," };
     let eol = if danish { "\r\n" } else { "\n" };
-    let mut columns: Vec<Column> = Column::ALL.to_vec();
+    let mut columns: Vec<Column> = Column::V1.to_vec();
     if style == FileStyle::Bom {
         // Free column order, plus a free-text column the format does not know.
         for i in (1..columns.len()).rev() {
             columns.swap(i, rng.below(i + 1));
+        }
+    }
+    if opts.format_version >= 2 {
+        for c in Column::ALL.into_iter().filter(|c| c.version() == 2) {
+            if style == FileStyle::Bom {
+                let at = form.position(columns.len());
+                columns.insert(at, c);
+            } else {
+                columns.push(c);
+            }
         }
     }
     let mut header: Vec<&str> = columns
@@ -478,6 +498,9 @@ fn write_file(
         let mut cells: Vec<String> = columns
             .iter()
             .map(|c| {
+                if c.version() == 2 {
+                    return form.cell(*c, r.person, danish, style == FileStyle::Loose);
+                }
                 cell(
                     *c,
                     r,
@@ -491,6 +514,7 @@ fn write_file(
                 )
             })
             .collect();
+        form_v2::consistent(&mut cells, &columns);
         if style == FileStyle::Bom {
             let note = *rng.pick(&[
                 "",
@@ -697,6 +721,7 @@ mod tests {
             seed: 7,
             year: 2026,
             style,
+            format_version: 2,
         }
     }
 
@@ -752,6 +777,72 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Version 2 files are the version 1 files with six more columns: the version 1 cells
+    /// are untouched, and the new ones carry the published shares.
+    #[test]
+    fn version_2_adds_six_columns_with_the_published_shares() {
+        let v1 = tempfile::tempdir().unwrap();
+        let v2 = tempfile::tempdir().unwrap();
+        let plain = |format_version| SynthOptions {
+            persons: 4000,
+            files: 4,
+            seed: 11,
+            year: 2026,
+            style: Style::Plain,
+            format_version,
+        };
+        generate(&plain(1), v1.path()).unwrap();
+        generate(&plain(2), v2.path()).unwrap();
+        let mut background: std::collections::BTreeMap<String, usize> = Default::default();
+        let mut mental_illness_cause = (0, 0);
+        for e in std::fs::read_dir(v1.path()).unwrap() {
+            let name = e.unwrap().file_name();
+            let read = |dir: &Path| -> Vec<Vec<String>> {
+                csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_path(dir.join(&name))
+                    .unwrap()
+                    .records()
+                    .map(|r| r.unwrap().iter().map(String::from).collect())
+                    .collect()
+            };
+            let (a, b) = (read(v1.path()), read(v2.path()));
+            assert_eq!(a.len(), b.len());
+            assert_eq!(
+                b[0][19..],
+                [
+                    "background",
+                    "citizenship",
+                    "physical_illness",
+                    "mental_illness_treated",
+                    "substance_treated",
+                    "causes"
+                ]
+            );
+            for (ra, rb) in a.iter().zip(&b) {
+                assert_eq!(ra[..], rb[..19]);
+            }
+            for r in &b[1..] {
+                *background.entry(r[19].clone()).or_default() += 1;
+                if !r[24].is_empty() && r[24] != "unknown" {
+                    mental_illness_cause.1 += 1;
+                    mental_illness_cause.0 +=
+                        r[24].split('|').any(|c| c == "mental_illness") as usize;
+                }
+                // No "in treatment" beside "no illness" (that is what W012 is for).
+                assert!(!(r[12] == "no" && r[22] == "yes"), "{r:?}");
+            }
+        }
+        let known: usize = ["danish", "immigrant", "descendant"]
+            .iter()
+            .map(|k| background[*k])
+            .sum();
+        let danish = background["danish"] as f64 / known as f64;
+        assert!((0.79..0.85).contains(&danish), "{danish} {background:?}");
+        let share = mental_illness_cause.0 as f64 / mental_illness_cause.1 as f64;
+        assert!((0.38..0.48).contains(&share), "{share}");
     }
 
     #[test]

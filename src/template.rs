@@ -43,6 +43,12 @@ fn example_row(year: i32) -> Vec<String> {
             Column::Support => "act".into(),
             Column::HousingQueue => "ja".into(),
             Column::ActionPlan => "ja".into(),
+            Column::Background => "dansk".into(),
+            Column::Citizenship => "dansk".into(),
+            Column::PhysicalIllness => "nej".into(),
+            Column::MentalIllnessTreated => "uoplyst".into(),
+            Column::SubstanceTreated => "ja".into(),
+            Column::Causes => "economy|eviction".into(),
             _ => String::new(),
         })
         .collect()
@@ -57,9 +63,20 @@ fn list_for(column: Column) -> Option<Vec<String>> {
         Column::Residence => codes(&spec::RESIDENCE),
         Column::Duration => codes(&spec::DURATIONS),
         Column::Income => codes(&spec::INCOMES),
-        Column::MentalIllness | Column::HousingQueue | Column::ActionPlan => {
-            vec!["ja".into(), "nej".into(), "uoplyst".into()]
-        }
+        Column::MentalIllness
+        | Column::HousingQueue
+        | Column::ActionPlan
+        | Column::PhysicalIllness
+        | Column::MentalIllnessTreated
+        | Column::SubstanceTreated => vec!["ja".into(), "nej".into(), "uoplyst".into()],
+        // The Danish words, as for yes/no (`eu_eea` has none); causes is a list (several
+        // answers), which a drop-down cannot hold: its codes are on the Koder sheet.
+        Column::Background => ["dansk", "indvandrer", "efterkommer", "uoplyst"]
+            .map(String::from)
+            .to_vec(),
+        Column::Citizenship => ["dansk", "eu_eea", "andet", "uoplyst"]
+            .map(String::from)
+            .to_vec(),
         Column::Sex => vec!["m".into(), "k".into()],
         Column::Municipality | Column::HomeMunicipality => spec::municipalities()
             .iter()
@@ -137,7 +154,7 @@ fn xlsx(path: &Path, year: i32) -> Result<(), XlsxError> {
         codes.write_string_with_format(0, i as u16, *h, &bold)?;
     }
     let mut r = 1u32;
-    let groups: [(Column, &[Code]); 10] = [
+    let groups: [(Column, &[Code]); 16] = [
         (Column::RespondentType, &spec::RESPONDENT_TYPES),
         (Column::Situation, &spec::SITUATIONS),
         (Column::Residence, &spec::RESIDENCE),
@@ -148,6 +165,12 @@ fn xlsx(path: &Path, year: i32) -> Result<(), XlsxError> {
         (Column::Support, &spec::SUPPORTS),
         (Column::HousingQueue, &spec::YES_NO),
         (Column::ActionPlan, &spec::YES_NO),
+        (Column::Background, &spec::BACKGROUNDS),
+        (Column::Citizenship, &spec::CITIZENSHIPS),
+        (Column::PhysicalIllness, &spec::YES_NO),
+        (Column::MentalIllnessTreated, &spec::YES_NO),
+        (Column::SubstanceTreated, &spec::YES_NO),
+        (Column::Causes, &spec::CAUSES),
     ];
     for (column, list) in groups {
         for c in list {

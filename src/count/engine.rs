@@ -70,6 +70,10 @@ pub const PIPELINE: &[Query] = &[
         "42_municipal_indicators_long.sql",
         "municipal_indicators_long"
     ),
+    query!(
+        "43_person_form_indicator_list.sql",
+        "person_form_indicator_list"
+    ),
 ];
 
 /// The output tables, in the order of outputs.md.
@@ -85,6 +89,11 @@ pub const TABLES: &[Query] = &[
     ),
     query!("tables/under_18.sql", "under_18"),
     query!("tables/indicators.sql", "indicators"),
+    // Format version 2 (outputs.md: after indicators.csv).
+    query!("tables/causes.sql", "causes"),
+    query!("tables/background.sql", "background"),
+    query!("tables/citizenship.sql", "citizenship"),
+    query!("tables/health.sql", "health"),
     query!("tables/municipal_indicators.sql", "municipal_indicators"),
     // Beyond outputs.md: for the report.
     query!("tables/by_age_group_and_sex.sql", "by_age_group_and_sex"),

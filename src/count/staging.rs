@@ -51,6 +51,13 @@ pub fn schema() -> SchemaRef {
         s("support", true),
         s("housing_queue", true),
         s("action_plan", true),
+        // Format version 2 (NULL when the row does not answer).
+        s("background", true),
+        s("citizenship", true),
+        s("physical_illness", true),
+        s("mental_illness_treated", true),
+        s("substance_treated", true),
+        s("causes", true),
     ]))
 }
 
@@ -87,6 +94,12 @@ pub struct StagingBuilder {
     support: StringBuilder,
     housing_queue: StringBuilder,
     action_plan: StringBuilder,
+    background: StringBuilder,
+    citizenship: StringBuilder,
+    physical_illness: StringBuilder,
+    mental_illness_treated: StringBuilder,
+    substance_treated: StringBuilder,
+    causes: StringBuilder,
 }
 
 impl StagingBuilder {
@@ -123,6 +136,12 @@ impl StagingBuilder {
             support: StringBuilder::new(),
             housing_queue: StringBuilder::new(),
             action_plan: StringBuilder::new(),
+            background: StringBuilder::new(),
+            citizenship: StringBuilder::new(),
+            physical_illness: StringBuilder::new(),
+            mental_illness_treated: StringBuilder::new(),
+            substance_treated: StringBuilder::new(),
+            causes: StringBuilder::new(),
         }
     }
 
@@ -155,6 +174,12 @@ impl StagingBuilder {
             Arc::new(self.support.finish()),
             Arc::new(self.housing_queue.finish()),
             Arc::new(self.action_plan.finish()),
+            Arc::new(self.background.finish()),
+            Arc::new(self.citizenship.finish()),
+            Arc::new(self.physical_illness.finish()),
+            Arc::new(self.mental_illness_treated.finish()),
+            Arc::new(self.substance_treated.finish()),
+            Arc::new(self.causes.finish()),
         ];
         let batch = RecordBatch::try_new(schema(), columns)
             .expect("staging columns match the staging schema");
@@ -230,6 +255,14 @@ impl RowSink for StagingBuilder {
         self.support.append_option(row.support.as_deref());
         self.housing_queue.append_option(row.housing_queue);
         self.action_plan.append_option(row.action_plan);
+        let form = &row.form;
+        self.background.append_option(form.background);
+        self.citizenship.append_option(form.citizenship);
+        self.physical_illness.append_option(form.physical_illness);
+        self.mental_illness_treated
+            .append_option(form.mental_illness_treated);
+        self.substance_treated.append_option(form.substance_treated);
+        self.causes.append_option(form.causes.as_deref());
         self.rows += 1;
         if self.rows >= BATCH_ROWS {
             self.flush();

@@ -575,3 +575,100 @@ mod tests {
         assert_eq!(thousands(12.0), "12");
     }
 }
+
+/// Horizontal grouped bars with long category labels (e.g. the causes of homelessness), in
+/// percent: categories top to bottom, one bar per group in each.
+pub struct HBarChart {
+    pub title: String,
+    pub source: String,
+    pub categories: Vec<String>,
+    /// One value per category for each group; `None`: not known (no bar is drawn).
+    pub groups: Vec<(String, Vec<Option<f64>>)>,
+}
+
+const HBAR_SIZE: (u32, u32) = (900, 600);
+
+pub fn render_hbars(chart: &HBarChart, svg: &Path, png: &Path) -> anyhow::Result<()> {
+    render_both!(svg, png, HBAR_SIZE, draw_hbars, chart)
+}
+
+fn draw_hbars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &HBarChart,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let (_, h) = root.dim_in_pixel();
+    let (plot, footer) = root.split_vertically(h - 26);
+    let n = chart.categories.len().max(1);
+    let groups = chart.groups.len().max(1);
+    let max = chart
+        .groups
+        .iter()
+        .flat_map(|(_, v)| v.iter().flatten().copied())
+        .fold(0.0f64, f64::max);
+    let xmax = if max <= 0.0 {
+        10.0
+    } else {
+        (max * 1.1).min(100.0)
+    };
+    let mut c = ChartBuilder::on(&plot)
+        .caption(&chart.title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .margin(12)
+        .x_label_area_size(32)
+        .y_label_area_size(290)
+        .build_cartesian_2d(0f64..xmax, -0.5f64..(n as f64 - 0.5))
+        .map_err(err)?;
+    let categories = chart.categories.clone();
+    // The first category at the top: category i sits at y = n - 1 - i.
+    c.configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 0.01 && i >= 0.0 && (i as usize) < categories.len() {
+                categories[categories.len() - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(10)
+        .x_label_formatter(&|v| format!("{} %", v.round() as i64))
+        .label_style((FONT, 13))
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(err)?;
+    let height = 0.8 / groups as f64;
+    for (g, (label, values)) in chart.groups.iter().enumerate() {
+        let colour = PALETTE[g % PALETTE.len()];
+        c.draw_series(values.iter().enumerate().filter_map(|(i, v)| {
+            let v = (*v)?;
+            let top = (n - 1 - i) as f64 + 0.4 - g as f64 * height;
+            Some(Rectangle::new(
+                [(0.0, top), (v, top - height * 0.9)],
+                colour.filled(),
+            ))
+        }))
+        .map_err(err)?
+        .label(label.clone())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .draw()
+        .map_err(err)?;
+    footer
+        .draw(&Text::new(
+            chart.source.clone(),
+            (12, 4),
+            (FONT, 12).into_font().color(&GREY),
+        ))
+        .map_err(err)?;
+    Ok(())
+}

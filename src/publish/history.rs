@@ -28,9 +28,13 @@ pub struct History {
     pub national_indicators: Vec<Figure>,
     pub municipal_totals: Vec<Figure>,
     pub notes: Vec<SeriesNote>,
+    /// Format version 2: published shares (`cause_<code>`, `background_<code>`) in whole
+    /// percent of the counted persons, held in `persons`. Empty when a `--history` copy
+    /// predates `national_shares.csv`.
+    pub national_shares: Vec<Figure>,
 }
 
-const SHIPPED: [(&str, &str); 5] = [
+const SHIPPED: [(&str, &str); 6] = [
     (
         "national_totals.csv",
         include_str!("../../data/history/national_totals.csv"),
@@ -50,6 +54,10 @@ const SHIPPED: [(&str, &str); 5] = [
     (
         "series_notes.csv",
         include_str!("../../data/history/series_notes.csv"),
+    ),
+    (
+        "national_shares.csv",
+        include_str!("../../data/history/national_shares.csv"),
     ),
 ];
 
@@ -125,6 +133,10 @@ impl History {
             national_indicators: figures("national_indicators.csv", "indicator", "persons")?,
             municipal_totals: figures("municipal_totals.csv", "municipality", "persons")?,
             notes,
+            national_shares: match read("national_shares.csv") {
+                Ok(_) => figures("national_shares.csv", "measure", "percent")?,
+                Err(_) => Vec::new(),
+            },
         })
     }
 
@@ -160,6 +172,11 @@ mod tests {
                 .any(|f| f.key == "751" && f.year == 2024)
         );
         assert_eq!(h.notes.len(), 3);
+        assert!(
+            h.national_shares
+                .iter()
+                .any(|f| f.year == 2022 && f.key == "cause_mental_illness" && f.persons == 42)
+        );
         // The regional share row has no count and is skipped, not an error.
         assert!(h.national_indicators.iter().all(|f| f.persons >= 0));
     }

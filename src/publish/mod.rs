@@ -4,5 +4,6 @@
 pub mod charts;
 pub mod feedback;
 pub mod history;
+pub mod person_form;
 pub mod report;
 pub mod trends;

@@ -31,6 +31,8 @@ pub struct ReportOptions {
 
 const HTML_TEMPLATE: &str = include_str!("../../reports/templates/report.html.j2");
 const MD_TEMPLATE: &str = include_str!("../../reports/templates/report.md.j2");
+const PERSON_FORM_HTML: &str = include_str!("../../reports/templates/person_form.html.j2");
+const PERSON_FORM_MD: &str = include_str!("../../reports/templates/person_form.md.j2");
 
 /// Renders charts and reports into `dir`, an output folder of `hcount run`.
 pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
@@ -43,6 +45,22 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
     let context = context(&data, options, &t, charts)?;
     // A run with --warehouse writes trends.html beside the report: link to it.
     let context = minijinja::context! { trends => dir.join("trends.html").is_file(), ..context };
+    // Format version 2: the person form's section, when the count has its answers.
+    let person_form = crate::publish::person_form::section(
+        dir,
+        options.lang,
+        &options.history,
+        &charts_dir,
+        data.year,
+    )?;
+    let context = match person_form {
+        Some(s) => minijinja::context! {
+            person_form => minijinja::Value::from(minijinja::value::Serde(&s.value)),
+            person_form_svg => minijinja::Value::from_safe_string(s.chart_svg),
+            ..context
+        },
+        None => context,
+    };
 
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|name| {
@@ -55,6 +73,10 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
     env.add_template("report.html", HTML_TEMPLATE)
         .map_err(|e| e.to_string())?;
     env.add_template("report.md", MD_TEMPLATE)
+        .map_err(|e| e.to_string())?;
+    env.add_template("person_form.html", PERSON_FORM_HTML)
+        .map_err(|e| e.to_string())?;
+    env.add_template("person_form.md", PERSON_FORM_MD)
         .map_err(|e| e.to_string())?;
     for name in ["report.html", "report.md"] {
         let text = env
@@ -596,7 +618,7 @@ fn pct(part: i64, whole: i64) -> String {
 }
 
 /// Thousands with a thin space (Danish) or a comma (English).
-fn num(n: i64, lang: Lang) -> String {
+pub(crate) fn num(n: i64, lang: Lang) -> String {
     let s = n.abs().to_string();
     let sep = match lang {
         Lang::Da => '.',

@@ -41,6 +41,11 @@ fn handworked_tables_match_exactly() {
         "under_18.csv",
         "indicators.csv",
         "intake.csv",
+        // Format version 2 (README: "Version 2 columns").
+        "causes.csv",
+        "background.csv",
+        "citizenship.csv",
+        "health.csv",
     ] {
         assert_eq!(
             ws.table(&format!("tables/{name}")),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod dedup;
+mod form_v2;
 mod handworked;
 mod outputs;
 mod report;

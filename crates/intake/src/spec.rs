@@ -5,6 +5,10 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+/// The version of `../shared/spec/` this build implements (recorded in `run.json`). Every
+/// file of an earlier format version is a valid file of this one.
+pub const SPEC_VERSION: u32 = 2;
+
 /// A column of the submission format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Column {
@@ -27,11 +31,47 @@ pub enum Column {
     Support,
     HousingQueue,
     ActionPlan,
+    // Format version 2: the rest of the person form (all optional).
+    Background,
+    Citizenship,
+    PhysicalIllness,
+    MentalIllnessTreated,
+    SubstanceTreated,
+    Causes,
 }
 
 impl Column {
     /// Every column, in the order of the format spec (also the template's order).
-    pub const ALL: [Column; 19] = [
+    pub const ALL: [Column; 25] = [
+        Column::CountYear,
+        Column::RespondentId,
+        Column::RespondentType,
+        Column::Cpr,
+        Column::BirthDate,
+        Column::Sex,
+        Column::Initials,
+        Column::Municipality,
+        Column::HomeMunicipality,
+        Column::Situation,
+        Column::Residence,
+        Column::Duration,
+        Column::MentalIllness,
+        Column::SubstanceAbuse,
+        Column::Income,
+        Column::Children,
+        Column::Support,
+        Column::HousingQueue,
+        Column::ActionPlan,
+        Column::Background,
+        Column::Citizenship,
+        Column::PhysicalIllness,
+        Column::MentalIllnessTreated,
+        Column::SubstanceTreated,
+        Column::Causes,
+    ];
+
+    /// The columns of format version 1 (the first 19 of [`Column::ALL`]).
+    pub const V1: [Column; 19] = [
         Column::CountYear,
         Column::RespondentId,
         Column::RespondentType,
@@ -52,6 +92,11 @@ impl Column {
         Column::HousingQueue,
         Column::ActionPlan,
     ];
+
+    /// The format version that introduced the column (1 or 2).
+    pub fn version(self) -> u8 {
+        if Column::V1.contains(&self) { 1 } else { 2 }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +119,12 @@ impl Column {
             Column::Support => "support",
             Column::HousingQueue => "housing_queue",
             Column::ActionPlan => "action_plan",
+            Column::Background => "background",
+            Column::Citizenship => "citizenship",
+            Column::PhysicalIllness => "physical_illness",
+            Column::MentalIllnessTreated => "mental_illness_treated",
+            Column::SubstanceTreated => "substance_treated",
+            Column::Causes => "causes",
         }
     }
 
@@ -98,6 +149,12 @@ impl Column {
             Column::Support => "bostoette",
             Column::HousingQueue => "skrevet_op",
             Column::ActionPlan => "handleplan",
+            Column::Background => "herkomst",
+            Column::Citizenship => "statsborgerskab",
+            Column::PhysicalIllness => "fysisk_sygdom",
+            Column::MentalIllnessTreated => "psykisk_behandling",
+            Column::SubstanceTreated => "misbrugsbehandling",
+            Column::Causes => "aarsager",
         }
     }
 
@@ -269,6 +326,86 @@ pub const INCOMES: [Code; 10] = [
     code("unknown", "Uoplyst", "Not stated"),
 ];
 
+/// Format version 2: the person's background (herkomst). Danish aliases: [`background`].
+pub const BACKGROUNDS: [Code; 4] = [
+    code("danish", "Dansk oprindelse", "Danish origin"),
+    code("immigrant", "Indvandrer", "Immigrant"),
+    code("descendant", "Efterkommer", "Descendant of immigrants"),
+    code("unknown", "Uoplyst", "Not stated"),
+];
+
+/// Format version 2: citizenship (statsborgerskab). Danish aliases: [`citizenship`].
+pub const CITIZENSHIPS: [Code; 4] = [
+    code("danish", "Dansk", "Danish"),
+    code("eu_eea", "Andet EU/EØS-land", "Another EU/EEA country"),
+    code("other", "Andet land", "Another country"),
+    code("unknown", "Uoplyst", "Not stated"),
+];
+
+/// Format version 2: the named causes of homelessness (the list column also takes `unknown`).
+pub const CAUSES: [Code; 10] = [
+    code("mental_illness", "Psykisk sygdom", "Mental illness"),
+    code("drugs", "Stofmisbrug", "Drug abuse"),
+    code("alcohol", "Alkoholmisbrug", "Alcohol abuse"),
+    code("economy", "Økonomi", "Economy"),
+    code(
+        "no_suitable_housing",
+        "Mangel på egnet bolig",
+        "No suitable housing",
+    ),
+    code("eviction", "Udsættelse", "Eviction"),
+    code(
+        "family_friends_end",
+        "Kan ikke længere bo hos familie/venner",
+        "Can no longer stay with family or friends",
+    ),
+    code(
+        "relationship_breakdown",
+        "Samlivsophør",
+        "Relationship breakdown",
+    ),
+    code(
+        "released_institution",
+        "Udskrevet/løsladt uden bolig",
+        "Released from an institution without a home",
+    ),
+    code("other", "Andet", "Other"),
+];
+
+/// `danish`/`dansk`, `immigrant`/`indvandrer`, `descendant`/`efterkommer`,
+/// `unknown`/`uoplyst` (any case) → the canonical code.
+pub fn background(value: &str) -> Option<&'static str> {
+    one_of(
+        value,
+        &[
+            ("danish", "danish"),
+            ("dansk", "danish"),
+            ("immigrant", "immigrant"),
+            ("indvandrer", "immigrant"),
+            ("descendant", "descendant"),
+            ("efterkommer", "descendant"),
+            ("unknown", "unknown"),
+            ("uoplyst", "unknown"),
+        ],
+    )
+}
+
+/// `danish`/`dansk`, `eu_eea`, `other`/`andet`, `unknown`/`uoplyst` (any case) → the code.
+pub fn citizenship(value: &str) -> Option<&'static str> {
+    one_of(
+        value,
+        &[
+            ("danish", "danish"),
+            ("dansk", "danish"),
+            ("eu_eea", "eu_eea"),
+            ("other", "other"),
+            ("andet", "other"),
+            ("unknown", "unknown"),
+            ("uoplyst", "unknown"),
+        ],
+    )
+}
+
 pub const AGE_GROUPS: [&str; 7] = [
     "18-24", "25-29", "30-39", "40-49", "50-59", "60+", "unknown",
 ];
@@ -427,5 +564,30 @@ mod tests {
             Some(Column::HomeMunicipality)
         );
         assert_eq!(Column::from_header("comment"), None);
+        assert_eq!(Column::from_header("Herkomst"), Some(Column::Background));
+        assert_eq!(Column::from_header("ÅRSAGER"), Some(Column::Causes));
+        assert_eq!(
+            Column::from_header("psykisk_behandling"),
+            Some(Column::MentalIllnessTreated)
+        );
+    }
+
+    #[test]
+    fn version_2_columns_and_aliases() {
+        assert_eq!(Column::ALL[..19], Column::V1);
+        assert!(Column::V1.iter().all(|c| c.version() == 1));
+        assert_eq!(Column::ALL.iter().filter(|c| c.version() == 2).count(), 6);
+        assert!(
+            Column::ALL
+                .iter()
+                .all(|c| !c.required() || c.version() == 1)
+        );
+        assert_eq!(background("Indvandrer"), Some("immigrant"));
+        assert_eq!(background("EFTERKOMMER"), Some("descendant"));
+        assert_eq!(background("uoplyst"), Some("unknown"));
+        assert_eq!(background("dane"), None);
+        assert_eq!(citizenship("andet"), Some("other"));
+        assert_eq!(citizenship("EU_EEA"), Some("eu_eea"));
+        assert_eq!(citizenship("eu"), None);
     }
 }

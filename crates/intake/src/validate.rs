@@ -14,6 +14,9 @@ use crate::cpr::{self, Cpr, CprError};
 use crate::ingest::{self, FileError, FileFormat, Record, SourceFile};
 use crate::spec::{self, Column};
 
+mod form_v2;
+pub use form_v2::PersonForm;
+
 /// Stable rule codes. `E…` rejects the row, `W…` is a warning. Documented in `docs/RULES.md`;
 /// never renumber a code: submitters look them up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -43,10 +46,12 @@ pub enum Rule {
     W009,
     W010,
     W011,
+    W012,
+    W013,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 25] = [
+    pub const ALL: [Rule; 27] = [
         Rule::E001,
         Rule::E002,
         Rule::E003,
@@ -72,6 +77,8 @@ impl Rule {
         Rule::W009,
         Rule::W010,
         Rule::W011,
+        Rule::W012,
+        Rule::W013,
     ];
 
     pub fn code(self) -> &'static str {
@@ -101,6 +108,8 @@ impl Rule {
             Rule::W009 => "W009",
             Rule::W010 => "W010",
             Rule::W011 => "W011",
+            Rule::W012 => "W012",
+            Rule::W013 => "W013",
         }
     }
 
@@ -150,6 +159,8 @@ impl Rule {
                 "the person cannot be identified (no CPR, and birth_date, sex or initials missing)"
             }
             Rule::W011 => "the file has no rows",
+            Rule::W012 => "mental_illness_treated is yes, but mental_illness is no",
+            Rule::W013 => "substance_treated is yes, but substance_abuse is none",
         }
     }
 
@@ -183,6 +194,8 @@ impl Rule {
                 "personen kan ikke identificeres (intet CPR-nummer, og fødselsdato, køn eller initialer mangler)"
             }
             Rule::W011 => "filen har ingen rækker",
+            Rule::W012 => "psykisk_behandling er ja, men psykisk_sygdom er nej",
+            Rule::W013 => "misbrugsbehandling er ja, men misbrug er none (intet misbrug)",
         }
     }
 
@@ -224,6 +237,12 @@ impl Rule {
                 "angiv CPR-nummeret eller både fødselsdato, køn og initialer, så personen ikke tælles to gange"
             }
             Rule::W011 => "tjek, at det er den rigtige fil, og at eksporten fra Excel lykkedes",
+            Rule::W012 => {
+                "tjek begge svar: er personen i behandling for psykisk sygdom, er psykisk_sygdom ja (eller uoplyst)"
+            }
+            Rule::W013 => {
+                "tjek begge svar: er personen i misbrugsbehandling, så angiv misbruget (eller uoplyst)"
+            }
         }
     }
 
@@ -259,6 +278,12 @@ impl Rule {
                 "give the CPR number, or all three of birth_date, sex and initials, so the person is not counted twice"
             }
             Rule::W011 => "check that this is the right file and that the export from Excel worked",
+            Rule::W012 => {
+                "check both answers: a person in treatment for mental illness has mental_illness yes (or unknown)"
+            }
+            Rule::W013 => {
+                "check both answers: for a person in treatment for substance abuse, name the substance (or unknown)"
+            }
         }
     }
 }
@@ -363,6 +388,8 @@ pub struct ValidRow<'a> {
     pub support: Option<String>,
     pub housing_queue: Option<&'static str>,
     pub action_plan: Option<&'static str>,
+    /// The format version 2 columns.
+    pub form: PersonForm,
 }
 
 impl ValidRow<'_> {
@@ -1035,6 +1062,7 @@ impl Validator<'_> {
                 }
             },
         };
+        let form = self.person_form(line, &get, mental_illness, substance_abuse.as_deref());
 
         if self.row_problems.iter().any(|p| p.code.is_error()) {
             return None;
@@ -1061,6 +1089,7 @@ impl Validator<'_> {
             support,
             housing_queue,
             action_plan,
+            form,
         };
         if row.identity == Identity::None && row.alt_parts().is_none() {
             let missing: Vec<&str> = [

@@ -79,7 +79,7 @@ struct RunArgs {
     /// Published figures of earlier counts, for the trend charts (default: shipped copy).
     #[arg(long, value_name = "DIR")]
     history: Option<PathBuf>,
-    /// Language of the report.
+    /// Language of the report and the feedback pages.
     #[arg(long, value_enum, default_value_t = Lang::Da)]
     lang: Lang,
     #[command(flatten)]
@@ -147,7 +147,7 @@ struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Language of the messages.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
     lang: Lang,
     #[command(flatten)]
     resources: Resources,

@@ -3,6 +3,7 @@
 mod cli;
 mod dedup;
 mod handworked;
+mod hostile;
 mod outputs;
 mod report;
 mod rules;

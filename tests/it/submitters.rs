@@ -3,13 +3,14 @@
 
 use crate::util::*;
 
+/// `validate` in English unless `extra` names a language (Danish is the default).
 fn validate(paths: &[&std::path::Path], extra: &[&str]) -> std::process::Output {
-    hcount()
-        .arg("validate")
-        .args(paths)
-        .args(extra)
-        .output()
-        .unwrap()
+    let mut cmd = hcount();
+    cmd.arg("validate").args(paths).args(extra);
+    if !extra.contains(&"--lang") {
+        cmd.args(["--lang", "en"]);
+    }
+    cmd.output().unwrap()
 }
 
 /// An .xlsx submission as Excel users make them: numbers typed as numbers, a date cell.

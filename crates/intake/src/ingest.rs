@@ -751,6 +751,8 @@ struct SheetCells<'a> {
     last_row: Option<u32>,
     /// Cells built so far, against [`MAX_XLSX_CELLS`].
     built: u64,
+    /// The reader has said the sheet ends (it must not be asked again).
+    ended: bool,
     sheet: String,
 }
 
@@ -767,6 +769,7 @@ impl<'a> SheetCells<'a> {
             pending: None,
             last_row: None,
             built: 0,
+            ended: false,
             sheet: name.to_string(),
         })
     }
@@ -783,6 +786,7 @@ impl<'a> SheetCells<'a> {
         loop {
             let next = match self.pending.take() {
                 Some(p) => Some(p),
+                None if self.ended => None,
                 None => match self.reader.next_cell() {
                     Ok(Some(cell)) => {
                         let (r, c) = cell.get_position();
@@ -790,7 +794,10 @@ impl<'a> SheetCells<'a> {
                         cell_text(&mut text, cell.get_value());
                         Some((r, c, text))
                     }
-                    Ok(None) => None,
+                    Ok(None) => {
+                        self.ended = true;
+                        None
+                    }
                     Err(e) => return Err(self.error(e.to_string())),
                 },
             };

@@ -52,7 +52,7 @@ enum Command {
     /// lists and drop-downs) for services to fill in.
     Template(TemplateArgs),
     /// List the validation rules: code, meaning and how to fix.
-    Rules,
+    Rules(RulesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,6 +180,13 @@ struct SynthArgs {
     year: i32,
     #[arg(long, value_enum, default_value_t = Style::Messy)]
     style: Style,
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// Language of the list.
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
+    lang: Lang,
 }
 
 #[derive(Debug, clap::Args)]
@@ -332,8 +339,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(exit::OK)
         }
-        Command::Rules => {
-            print!("{}", summary::rules_text());
+        Command::Rules(args) => {
+            print!("{}", summary::rules_text(args.lang == Lang::Da));
             Ok(exit::OK)
         }
     }

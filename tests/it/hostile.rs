@@ -278,6 +278,8 @@ fn danish_is_the_default_of_every_text_and_en_switches() {
     let help = stdout(&hcount().args(["validate", "--help"]).output().unwrap());
     assert!(help.contains("[default: da]"), "{help}");
     assert!(!help.contains("[default: en]"), "{help}");
+    let rules = stdout(&hcount().arg("rules").output().unwrap());
+    assert!(rules.contains("E015  et anførselstegn"), "{rules}");
 
     assert!(ws.run(&["--quiet"]).status.success());
     let md = std::fs::read_to_string(ws.out().join("feedback/r1.md")).unwrap();

@@ -1606,6 +1606,18 @@ mod tests {
     }
 
     #[test]
+    fn no_suggestion_is_computed_for_a_huge_value() {
+        let codes = || spec::SITUATIONS.iter().map(|c| c.code);
+        assert_eq!(suggest("shelterr", codes()), Some("shelter"));
+        // Past the cap nothing is computed, however close the value's start is.
+        let huge = "shelterr".repeat(4 << 20);
+        assert_eq!(suggest(&huge, codes()), None);
+        assert_eq!(did_you_mean(&huge, &spec::SITUATIONS, false), "");
+        // Lengths more than 2 apart are never within 2 edits.
+        assert_eq!(suggest("shelterrrr", codes()), None);
+    }
+
+    #[test]
     fn lists() {
         let s = &spec::SUBSTANCES;
         assert_eq!(

@@ -1522,7 +1522,9 @@ fn cpr_format_reason(v: &str) -> Msg {
 pub fn safe_value(v: &str) -> String {
     const MAX: usize = 80;
     let mut out = String::with_capacity(v.len().min(MAX + 3));
-    let chars: Vec<char> = v.chars().collect();
+    // Only what can be shown, and the 11 characters a CPR-like run starting there may need:
+    // a 29 MB value must not become a 116 MB array of chars.
+    let chars: Vec<char> = v.chars().take(MAX + 12).collect();
     let mut i = 0;
     while i < chars.len() {
         if let Some(len) = cpr_like_at(&chars, i) {

@@ -991,8 +991,11 @@ mod tests {
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 
-    /// The quoted lines of each record, as (line, delimiters, content).
-    fn quoted_lines(bytes: &[u8]) -> Vec<(u64, u64, Vec<(u64, u32, bool)>)> {
+    /// A record's line, the line its quote opened on, and its quoted lines as (line,
+    /// delimiters, content).
+    type Quoted = (u64, u64, Vec<(u64, u32, bool)>);
+
+    fn quoted_lines(bytes: &[u8]) -> Vec<Quoted> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, bytes).unwrap();

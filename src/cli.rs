@@ -52,7 +52,7 @@ enum Command {
     /// lists and drop-downs) for services to fill in.
     Template(TemplateArgs),
     /// List the validation rules: code, meaning and how to fix.
-    Rules,
+    Rules(RulesArgs),
     /// Draw the trends of a warehouse of counts (`run --warehouse`): national, category and
     /// municipal series from every stored year, joined with the published history, and who
     /// was counted again, new or returning. Writes trends.html and charts into --out.
@@ -87,7 +87,7 @@ struct RunArgs {
     /// Published figures of earlier counts, for the trend charts (default: shipped copy).
     #[arg(long, value_name = "DIR")]
     history: Option<PathBuf>,
-    /// Language of the report.
+    /// Language of the report and the feedback pages.
     #[arg(long, value_enum, default_value_t = Lang::Da)]
     lang: Lang,
     #[command(flatten)]
@@ -198,7 +198,7 @@ struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Language of the messages.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
     lang: Lang,
     #[command(flatten)]
     resources: Resources,
@@ -249,6 +249,13 @@ struct SynthArgs {
     /// and causes columns (with the published shares); 1 writes the version 1 columns only.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     format_version: u8,
+}
+
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// Language of the list.
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
+    lang: Lang,
 }
 
 #[derive(Debug, clap::Args)]
@@ -432,8 +439,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(exit::OK)
         }
-        Command::Rules => {
-            print!("{}", summary::rules_text());
+        Command::Rules(args) => {
+            print!("{}", summary::rules_text(args.lang == Lang::Da));
             Ok(exit::OK)
         }
         Command::Trends(args) => {

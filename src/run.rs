@@ -244,6 +244,10 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let key = Key::from_file(&config.key_file)?;
+    // Shown even with --quiet: they are about the secrecy of every pseudonym.
+    for warning in key.warnings(&config.key_file, &config.inputs) {
+        eprintln!("hcount: warning: {warning}");
+    }
     // The output folder is made first: with a memory limit, staging spools into it. If the
     // run fails, the folder is removed and an earlier output stays as it was.
     let dir = crate::output::StagedDir::create(&config.out).map_err(|e| {
@@ -376,6 +380,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
                 &intake.reports,
                 &intake.problems,
                 &table,
+                config.lang,
             )
             .map_err(|e| io("feedback/", e))?;
             stage("feedback");

@@ -234,20 +234,22 @@ pub fn run_summary(s: &RunSummary) -> String {
     out
 }
 
-pub fn rules_text() -> String {
+pub fn rules_text(da: bool) -> String {
     let mut out = String::new();
     for r in Rule::ALL {
-        let kind = if r.is_error() {
-            "rejects the row"
-        } else {
-            "warning"
+        let kind = match (r.is_error(), da) {
+            (true, false) => "rejects the row",
+            (false, false) => "warning",
+            (true, true) => "afviser rækken",
+            (false, true) => "advarsel",
         };
         let _ = writeln!(
             out,
-            "{}  {} ({kind})\n      fix: {}",
+            "{}  {} ({kind})\n      {}: {}",
             r.code(),
-            r.title(),
-            r.fix()
+            r.title_in(da),
+            if da { "ret" } else { "fix" },
+            r.fix_in(da)
         );
     }
     out

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::count::tables::Table;
 use crate::intake::validate::{FileReport, Problem};
+use crate::publish::report::Lang;
 
 /// One unit's figures from `tables/respondent_feedback.csv`.
 #[derive(Default)]
@@ -27,6 +28,7 @@ pub fn write(
     reports: &[FileReport],
     problems: &[Problem],
     counts: &Table,
+    lang: Lang,
 ) -> std::io::Result<usize> {
     let out = dir.join("feedback");
     std::fs::create_dir_all(&out)?;
@@ -72,8 +74,8 @@ pub fn write(
         .par_iter()
         .map(|(id, c)| {
             let files = files_of.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            let md = markdown(id, year, c, files, &by_file);
-            let page = html(id, year, &md);
+            let md = markdown(id, year, c, files, &by_file, lang);
+            let page = html(id, year, &md, lang);
             (md, page)
         })
         .collect();
@@ -84,40 +86,84 @@ pub fn write(
     Ok(units.len())
 }
 
+/// `en` or `da`, by the one language rule (Danish unless `--lang en`).
+fn tr(lang: Lang, en: &'static str, da: &'static str) -> &'static str {
+    match lang {
+        Lang::Da => da,
+        Lang::En => en,
+    }
+}
+
 fn markdown(
     id: &str,
     year: i32,
     c: &UnitCounts,
     files: &[&FileReport],
     by_file: &BTreeMap<&str, Vec<&Problem>>,
+    lang: Lang,
 ) -> String {
+    let danish = lang == Lang::Da;
+    let t = |en, da| tr(lang, en, da);
     let mut s = String::new();
-    let _ = writeln!(s, "# Feedback to {id}: homelessness count {year}\n");
+    let _ = match lang {
+        Lang::Da => writeln!(s, "# Tilbagemelding til {id}: hjemløsetællingen {year}\n"),
+        Lang::En => writeln!(s, "# Feedback to {id}: homelessness count {year}\n"),
+    };
     let _ = writeln!(
         s,
-        "Thank you for your submission. This is what the count made of it.\n"
+        "{}\n",
+        t(
+            "Thank you for your submission. This is what the count made of it.",
+            "Tak for jeres indberetning. Her er, hvad tællingen fik ud af den."
+        )
     );
     let _ = writeln!(s, "| | |\n|---|--:|");
-    let _ = writeln!(s, "| Rows accepted | {} |", c.rows_accepted);
-    let _ = writeln!(s, "| Persons in these rows | {} |", c.persons);
     let _ = writeln!(
         s,
-        "| ... of whom other units reported too | {} |",
+        "| {} | {} |",
+        t("Rows accepted", "Rækker godkendt"),
+        c.rows_accepted
+    );
+    let _ = writeln!(
+        s,
+        "| {} | {} |",
+        t("Persons in these rows", "Personer i disse rækker"),
+        c.persons
+    );
+    let _ = writeln!(
+        s,
+        "| {} | {} |",
+        t(
+            "... of whom other units reported too",
+            "... som andre enheder også har indberettet"
+        ),
         c.also_reported
     );
     let _ = writeln!(
         s,
-        "| ... of whom are counted as homeless | {} |\n",
+        "| {} | {} |\n",
+        t(
+            "... of whom are counted as homeless",
+            "... som tælles som hjemløse"
+        ),
         c.counted
     );
     let _ = writeln!(
         s,
-        "Persons who are not counted are under 18, migrants without permanent residence, or reported as not homeless by every unit.\n"
+        "{}\n",
+        t(
+            "Persons who are not counted are under 18, migrants without permanent residence, or reported as not homeless by every unit.",
+            "Personer, der ikke tælles, er under 18 år, migranter uden fast ophold eller indberettet som ikke hjemløse af alle enheder."
+        )
     );
-    let _ = writeln!(s, "## Your files\n");
+    let _ = writeln!(s, "## {}\n", t("Your files", "Jeres filer"));
     let _ = writeln!(
         s,
-        "| file | rows read | accepted | rejected | warnings |\n|---|--:|--:|--:|--:|"
+        "{}\n|---|--:|--:|--:|--:|",
+        t(
+            "| file | rows read | accepted | rejected | warnings |",
+            "| fil | rækker læst | godkendt | afvist | advarsler |"
+        )
     );
     for f in files {
         let _ = writeln!(
@@ -135,26 +181,46 @@ fn markdown(
         .flat_map(|f| by_file.get(f.file.as_str()).into_iter().flatten())
         .collect();
     if problems.is_empty() {
-        let _ = writeln!(s, "\nNo problems were found in your files.");
+        let _ = writeln!(
+            s,
+            "\n{}",
+            t(
+                "No problems were found in your files.",
+                "Der blev ikke fundet problemer i jeres filer."
+            )
+        );
         return s;
     }
     let codes: BTreeSet<_> = problems.iter().map(|p| p.code).collect();
-    let _ = writeln!(s, "\n## Problems to fix\n");
     let _ = writeln!(
         s,
-        "Rejected rows (E) are not counted: please correct and send them again. Warnings (W) do not drop the row, but the value is treated as unknown.\n"
+        "\n## {}\n",
+        t("Problems to fix", "Problemer, der skal rettes")
+    );
+    let _ = writeln!(
+        s,
+        "{}\n",
+        t(
+            "Rejected rows (E) are not counted: please correct and send them again. Warnings (W) do not drop the row, but the value is treated as unknown.",
+            "Afviste rækker (E) tælles ikke med: ret dem, og send dem igen. Advarsler (W) fjerner ikke rækken, men værdien behandles som uoplyst."
+        )
     );
     for code in codes {
         let _ = writeln!(
             s,
-            "### {} {}\n\nHow to fix: {}\n",
+            "### {} {}\n\n{}: {}\n",
             code.code(),
-            code.title(),
-            code.fix()
+            code.title_in(danish),
+            t("How to fix", "Sådan retter I det"),
+            code.fix_in(danish)
         );
         let _ = writeln!(
             s,
-            "| file | line | column | value | reason |\n|---|--:|---|---|---|"
+            "{}\n|---|--:|---|---|---|",
+            t(
+                "| file | line | column | value | reason |",
+                "| fil | linje | kolonne | værdi | årsag |"
+            )
         );
         for p in problems.iter().filter(|p| p.code == code) {
             let _ = writeln!(
@@ -164,7 +230,7 @@ fn markdown(
                 p.line,
                 escape_md(&p.column),
                 escape_md(&p.value),
-                escape_md(&p.reason.en)
+                escape_md(p.reason.get(danish))
             );
         }
         s.push('\n');
@@ -187,7 +253,7 @@ fn escape_html(s: &str) -> String {
 }
 
 /// A plain HTML rendering of the Markdown (headings, tables, paragraphs), escaped.
-fn html(id: &str, year: i32, md: &str) -> String {
+fn html(id: &str, year: i32, md: &str, lang: Lang) -> String {
     let mut body = String::new();
     let mut in_table = false;
     for line in md.lines() {
@@ -225,7 +291,9 @@ fn html(id: &str, year: i32, md: &str) -> String {
         body.push_str("</table>\n");
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Feedback to {} — {year}</title>\n<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2330}}table{{border-collapse:collapse;margin:.5rem 0 1rem}}td{{border-bottom:1px solid #d9dde5;padding:.3rem .6rem}}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{} {} — {year}</title>\n<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2330}}table{{border-collapse:collapse;margin:.5rem 0 1rem}}td{{border-bottom:1px solid #d9dde5;padding:.3rem .6rem}}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        tr(lang, "en", "da"),
+        tr(lang, "Feedback to", "Tilbagemelding til"),
         escape_html(id)
     )
 }
@@ -258,8 +326,9 @@ mod tests {
     fn markdown_cells_are_escaped_and_html_too() {
         assert_eq!(escape_md("a|b\nc"), "a\\|b c");
         assert_eq!(split_md_row("| a\\|b | <x> |"), vec!["a|b", "<x>"]);
-        let page = html("unit", 2026, "# T\n| <script> | 1 |\n");
+        let page = html("unit", 2026, "# T\n| <script> | 1 |\n", Lang::Da);
         assert!(page.contains("&lt;script&gt;"));
         assert!(!page.contains("<script>"));
+        assert!(page.contains("<html lang=\"da\">"));
     }
 }

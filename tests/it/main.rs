@@ -4,6 +4,7 @@ mod cli;
 mod dedup;
 mod form_v2;
 mod handworked;
+mod hostile;
 mod outputs;
 mod report;
 mod rules;

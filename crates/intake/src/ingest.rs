@@ -41,6 +41,14 @@ pub enum InputError {
     #[error("{path}: no submission files (.csv, .xlsx) in this folder")]
     EmptyFolder { path: PathBuf },
     #[error(
+        "{a} and {b} are the same folder (one is a link to the other, or a link loops back); give it once, or its files are counted twice"
+    )]
+    SameFolder { a: PathBuf, b: PathBuf },
+    #[error(
+        "{a} and {b} are the same file (one is a link to the other); give it once, or its rows are counted twice"
+    )]
+    SameFile { a: PathBuf, b: PathBuf },
+    #[error(
         "two input files would both be called {name:?} ({a} and {b}); rename one (file names identify rows in every output)"
     )]
     DuplicateName {
@@ -69,9 +77,13 @@ pub enum FileError {
 
 /// Finds the submission files among the command-line inputs: files as given, folders searched
 /// recursively for `.csv` and `.xlsx` (hidden files and Excel's `~$` lock files are skipped).
+/// Links are followed, to files and to folders alike; a link to a folder that is read already
+/// (a loop, or a second way into the same folder) is refused, and so is one file reached twice:
+/// nothing is skipped without a word, and no row is counted twice.
 /// The result is sorted by name, so that everything downstream is deterministic.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
     let mut files = Vec::new();
+    let mut folders = std::collections::BTreeMap::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => InputError::NotFound {
@@ -84,7 +96,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
         })?;
         if meta.is_dir() {
             let before = files.len();
-            walk(input, input, &mut files)?;
+            walk(input, input, &mut files, &mut folders)?;
             if files.len() == before {
                 return Err(InputError::EmptyFolder {
                     path: input.clone(),
@@ -115,6 +127,18 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
             });
         }
     }
+    let mut seen = std::collections::BTreeMap::new();
+    for f in &files {
+        // A file that cannot be resolved (a broken link) fails with a clear message when read.
+        if let Ok(real) = std::fs::canonicalize(&f.path)
+            && let Some(first) = seen.insert(real, &f.path)
+        {
+            return Err(InputError::SameFile {
+                a: first.clone(),
+                b: f.path.clone(),
+            });
+        }
+    }
     Ok(files)
 }
 
@@ -127,11 +151,25 @@ fn kind_of(path: &Path) -> Option<FileKind> {
     }
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), InputError> {
+/// `folders`: every folder read so far, by its real path, with the path it was reached by.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<SourceFile>,
+    folders: &mut std::collections::BTreeMap<PathBuf, PathBuf>,
+) -> Result<(), InputError> {
     let io = |source| InputError::Io {
         path: dir.to_owned(),
         source,
     };
+    let real = std::fs::canonicalize(dir).map_err(io)?;
+    if let Some(first) = folders.get(&real) {
+        return Err(InputError::SameFolder {
+            a: first.clone(),
+            b: dir.to_owned(),
+        });
+    }
+    folders.insert(real, dir.to_owned());
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(io)?
         .collect::<Result<_, _>>()
@@ -143,9 +181,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), InputE
         if file_name.starts_with('.') || file_name.starts_with("~$") {
             continue;
         }
-        let file_type = entry.file_type().map_err(io)?;
+        let mut file_type = entry.file_type().map_err(io)?;
+        if file_type.is_symlink() {
+            // Follow the link. A broken link to a .csv/.xlsx name stays in the list and fails
+            // with "cannot read" (a submission may be missing); to anything else, it is skipped.
+            if let Ok(meta) = std::fs::metadata(&path) {
+                file_type = meta.file_type();
+            }
+        }
         if file_type.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, out, folders)?;
         } else if let Some(kind) = kind_of(&path) {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             let name = rel
@@ -163,9 +208,37 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), InputE
 pub struct Record<'a> {
     text: &'a str,
     ends: &'a [usize],
+    quoted_lines: &'a [QuotedLine],
+    quote_opened: u64,
+}
+
+/// A physical line of a CSV file that began inside a quoted field: the field ran across a line
+/// break. Excel writes such fields for a cell with Alt+Enter in it; a quote that is never
+/// closed produces them too, and then the "line" is really a row the quote swallowed. What is
+/// counted here lets `validate` tell the two apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotedLine {
+    /// The physical line (1-based).
+    pub line: u64,
+    /// Delimiters on the line, inside quotes or not: with as many as the header has columns
+    /// less one, the line would be a complete row on its own.
+    pub delimiters: u32,
+    /// The line holds something besides white space, delimiters and quotes.
+    pub content: bool,
 }
 
 impl<'a> Record<'a> {
+    /// The lines of this record that began inside a quoted field (empty for most records, and
+    /// always for .xlsx).
+    pub fn quoted_lines(&self) -> &'a [QuotedLine] {
+        self.quoted_lines
+    }
+
+    /// The line where the first quoted field that runs across lines opened.
+    pub fn quote_opened(&self) -> u64 {
+        self.quote_opened
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -212,6 +285,8 @@ impl RecordBuf {
         Record {
             text: &self.text,
             ends: &self.ends,
+            quoted_lines: &[],
+            quote_opened: 0,
         }
     }
 }
@@ -296,6 +371,8 @@ fn read_csv(
             Some(text) => Record {
                 text,
                 ends: &raw.ends,
+                quoted_lines: &raw.quoted_lines,
+                quote_opened: raw.quote_opened,
             },
             None => {
                 buf.clear();
@@ -311,7 +388,11 @@ fn read_csv(
                         }
                     }
                 }
-                buf.record()
+                Record {
+                    quoted_lines: &raw.quoted_lines,
+                    quote_opened: raw.quote_opened,
+                    ..buf.record()
+                }
             }
         };
         if record.is_blank() {
@@ -329,9 +410,25 @@ fn read_csv(
 struct RawRecord {
     bytes: Vec<u8>,
     ends: Vec<usize>,
+    quoted_lines: Vec<QuotedLine>,
+    quote_opened: u64,
 }
 
 impl RawRecord {
+    /// Counts the delimiters and content of `bytes` into the current [`QuotedLine`], if the
+    /// record has one (only records with a quoted line break pay for this).
+    fn track(&mut self, bytes: &[u8], delimiter: u8) {
+        if let Some(last) = self.quoted_lines.last_mut() {
+            let n = memchr::memchr_iter(delimiter, bytes).count();
+            last.delimiters = last.delimiters.saturating_add(n as u32);
+            if !last.content {
+                last.content = bytes
+                    .iter()
+                    .any(|&b| b != delimiter && b != b'"' && !b.is_ascii_whitespace());
+            }
+        }
+    }
+
     fn fields(&self) -> impl Iterator<Item = &[u8]> {
         let mut start = 0;
         self.ends.iter().map(move |&end| {
@@ -345,6 +442,16 @@ impl RawRecord {
 /// The longest record accepted: a longer one is almost always a quote that is never closed,
 /// which would otherwise swallow the rest of the file.
 const MAX_RECORD_BYTES: usize = 32 << 20;
+
+/// The most fields a record (CSV) or row (.xlsx) may have: Excel's own limit of 16,384
+/// columns. Without it, a 32 MiB line of only delimiters would take 8 bytes of memory per
+/// delimiter; no submission comes near it.
+pub const MAX_FIELDS: usize = 16_384;
+
+/// The most cells an .xlsx sheet may make us build (rows × the width of each row, blank rows
+/// not counted): 64 Mi, more than twice Excel's 1,048,576 rows × 25 columns of the format.
+/// A sheet with a stray value far to the right on many rows would otherwise take minutes.
+pub const MAX_XLSX_CELLS: u64 = 1 << 26;
 
 /// A small CSV tokenizer (RFC 4180 plus what Excel writes) that knows the physical line
 /// where each record starts. The `csv` crate reports the line where the *previous* record
@@ -383,6 +490,8 @@ impl<R: BufRead> Tokenizer<R> {
     fn next_record(&mut self, out: &mut RawRecord) -> Result<Option<u64>, FileError> {
         out.bytes.clear();
         out.ends.clear();
+        out.quoted_lines.clear();
+        out.quote_opened = 0;
         let Tokenizer {
             reader,
             delimiter,
@@ -415,6 +524,9 @@ impl<R: BufRead> Tokenizer<R> {
                 if let Some(found) = next_special {
                     let n = found.unwrap_or(buf.len() - used);
                     out.bytes.extend_from_slice(&buf[used..used + n]);
+                    if !out.quoted_lines.is_empty() {
+                        out.track(&buf[used..used + n], delimiter);
+                    }
                     used += n;
                     if used == buf.len() {
                         break;
@@ -422,6 +534,9 @@ impl<R: BufRead> Tokenizer<R> {
                 }
                 let b = buf[used];
                 used += 1;
+                if !out.quoted_lines.is_empty() {
+                    out.track(&[b], delimiter);
+                }
                 if *after_cr {
                     *after_cr = false;
                     if b == b'\n' && state == State::StartRecord {
@@ -459,7 +574,17 @@ impl<R: BufRead> Tokenizer<R> {
                         b'"' => state = State::QuoteInQuoted,
                         _ => {
                             if b == b'\n' {
+                                if out.quoted_lines.is_empty() {
+                                    // No earlier break in this record: the quote opened on
+                                    // this line.
+                                    out.quote_opened = *line;
+                                }
                                 *line += 1;
+                                out.quoted_lines.push(QuotedLine {
+                                    line: *line,
+                                    delimiters: 0,
+                                    content: false,
+                                });
                             }
                             out.bytes.push(b);
                         }
@@ -488,6 +613,11 @@ impl<R: BufRead> Tokenizer<R> {
                 }
             }
             reader.consume(used);
+            if out.ends.len() > MAX_FIELDS {
+                return Err(FileError::Csv(format!(
+                    "the record starting at line {start_line} has more than {MAX_FIELDS} fields (Excel's limit); is the file a submission?"
+                )));
+            }
             if done {
                 return Ok(Some(start_line));
             }
@@ -529,11 +659,16 @@ fn detect_delimiter(body: &[u8]) -> u8 {
     if semi > comma { b';' } else { b',' }
 }
 
+/// Reads the worksheet that holds the submission: the one whose first row with values is a
+/// header (at least two column names of the format), else the first worksheet with values.
+/// A workbook with the header on two sheets is refused: reading one would drop the other's
+/// rows, and rows never vanish. Cells are streamed, never laid out as the sheet's whole used
+/// range: one value in a far cell (XFD1048576) costs one wide row, not 17 billion cells.
 fn read_xlsx(
     path: &Path,
     mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
-    use calamine::{Data, Reader};
+    use calamine::Reader;
     // An .xlsx file is a zip archive; anything else with that name is a mistake to explain.
     let mut magic = [0u8; 4];
     let n = File::open(path)?.read(&mut magic)?;
@@ -542,56 +677,208 @@ fn read_xlsx(
             "the file is named .xlsx but is not an Excel workbook; if it is a CSV file, rename it to .csv".into(),
         ));
     }
-    let mut workbook =
-        calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path)
+        .map_err(|e: calamine::XlsxError| FileError::Xlsx(e.to_string()))?;
     let format = FileFormat {
         delimiter: None,
         encoding: None,
         bom: false,
     };
-    let Some(range) = workbook.worksheet_range_at(0) else {
+    let sheets: Vec<String> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect();
+    if sheets.is_empty() {
         return Err(FileError::Xlsx("the workbook has no worksheet".into()));
-    };
-    let range = range.map_err(|e| FileError::Xlsx(e.to_string()))?;
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let mut buf = RecordBuf::default();
-    let mut cell_text = String::new();
-    for (i, row) in range.rows().enumerate() {
-        buf.clear();
-        // Cells left of the used range are empty: keep columns aligned with the header.
-        for _ in 0..first_col {
-            buf.push("");
-        }
-        for cell in row {
-            cell_text.clear();
-            match cell {
-                Data::Empty => {}
-                Data::String(s) => cell_text.push_str(s),
-                Data::Float(f) => write_number(&mut cell_text, *f),
-                Data::Int(n) => cell_text.push_str(&n.to_string()),
-                Data::Bool(b) => cell_text.push_str(if *b { "true" } else { "false" }),
-                Data::DateTime(dt) => match dt.as_datetime() {
-                    // An Excel date cell: written the ISO way, which the format accepts.
-                    Some(d) if dt.is_datetime() => {
-                        cell_text.push_str(&d.date().format("%Y-%m-%d").to_string())
-                    }
-                    _ => write_number(&mut cell_text, dt.as_f64()),
-                },
-                Data::DateTimeIso(s) | Data::DurationIso(s) => cell_text.push_str(s),
-                Data::Error(e) => cell_text.push_str(&format!("#{e:?}")),
+    }
+    // The first row with values of each sheet decides which sheet is read.
+    let mut with_header = Vec::new();
+    let mut with_values = None;
+    for name in &sheets {
+        let mut cells = SheetCells::open(&mut workbook, name)?;
+        if let Some((_, first)) = cells.next_row(0)? {
+            let known = first
+                .iter()
+                .filter(|c| crate::spec::Column::from_header(c).is_some())
+                .count();
+            if known >= 2 {
+                with_header.push(name.as_str());
             }
-            buf.push(&cell_text);
+            with_values.get_or_insert(name.as_str());
         }
-        let record = buf.record();
-        if record.is_blank() {
-            continue;
+    }
+    if with_header.len() > 1 {
+        return Err(FileError::Xlsx(format!(
+            "the sheets {} all have a header row: put all rows on one sheet, or send one file per sheet",
+            with_header
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let Some(name) = with_header.first().copied().or(with_values) else {
+        // No values on any sheet: an empty file (validate says so).
+        return Ok(format);
+    };
+    let name = name.to_string();
+    let mut cells = SheetCells::open(&mut workbook, &name)?;
+    let mut buf = RecordBuf::default();
+    // Rows are padded to the header's width (Excel leaves trailing empty cells out), and
+    // keep any value past it (then the row has more fields than the header: E013).
+    let mut width = None;
+    while let Some((line, row)) = cells.next_row(width.unwrap_or(0))? {
+        buf.clear();
+        for cell in &row {
+            buf.push(cell);
         }
-        let line = first_row as u64 + i as u64 + 1;
-        if !on_record(line, &record) {
+        width.get_or_insert(row.len());
+        if !on_record(line, &buf.record()) {
             break;
         }
     }
     Ok(format)
+}
+
+/// The cells of one worksheet, row by row, as text.
+struct SheetCells<'a> {
+    reader: calamine::XlsxCellReader<'a, std::io::BufReader<File>>,
+    /// A cell read past the end of the previous row: (row, column, text).
+    pending: Option<(u32, u32, String)>,
+    /// The last row handed out (rows must come in order).
+    last_row: Option<u32>,
+    /// Cells built so far, against [`MAX_XLSX_CELLS`].
+    built: u64,
+    /// The reader has said the sheet ends (it must not be asked again).
+    ended: bool,
+    sheet: String,
+}
+
+impl<'a> SheetCells<'a> {
+    fn open(
+        workbook: &'a mut calamine::Xlsx<std::io::BufReader<File>>,
+        name: &str,
+    ) -> Result<SheetCells<'a>, FileError> {
+        let reader = workbook
+            .worksheet_cells_reader(name)
+            .map_err(|e| FileError::Xlsx(format!("sheet {name:?}: {e}")))?;
+        Ok(SheetCells {
+            reader,
+            pending: None,
+            last_row: None,
+            built: 0,
+            ended: false,
+            sheet: name.to_string(),
+        })
+    }
+
+    fn error(&self, what: String) -> FileError {
+        FileError::Xlsx(format!("sheet {:?}: {what}", self.sheet))
+    }
+
+    /// The next row that has a value: its line (the worksheet row number) and its cells, at
+    /// least `width` of them (padded with ""), up to its last value. `None` at the end.
+    fn next_row(&mut self, width: usize) -> Result<Option<(u64, Vec<String>)>, FileError> {
+        let mut row: Option<u32> = None;
+        let mut cells: Vec<(u32, String)> = Vec::new();
+        loop {
+            let next = match self.pending.take() {
+                Some(p) => Some(p),
+                None if self.ended => None,
+                None => match self.reader.next_cell() {
+                    Ok(Some(cell)) => {
+                        let (r, c) = cell.get_position();
+                        let mut text = String::new();
+                        cell_text(&mut text, cell.get_value());
+                        Some((r, c, text))
+                    }
+                    Ok(None) => {
+                        self.ended = true;
+                        None
+                    }
+                    Err(e) => return Err(self.error(e.to_string())),
+                },
+            };
+            let Some((r, c, text)) = next else { break };
+            if text.trim().is_empty() {
+                // Formatting without a value: not part of any row.
+                continue;
+            }
+            if c as usize >= MAX_FIELDS {
+                return Err(self.error(format!(
+                    "a value in row {}, column {}, past Excel's {MAX_FIELDS} columns; is the file damaged?",
+                    r + 1,
+                    c + 1
+                )));
+            }
+            match row {
+                None => {
+                    if self.last_row.is_some_and(|last| r <= last) {
+                        return Err(self.error(format!(
+                            "row {} comes after row {}: the rows are out of order; open the file in Excel and save it again",
+                            r + 1,
+                            self.last_row.unwrap_or(0) + 1
+                        )));
+                    }
+                    row = Some(r);
+                }
+                Some(current) if r != current => {
+                    self.pending = Some((r, c, text));
+                    break;
+                }
+                Some(_) => {}
+            }
+            if cells.len() >= MAX_FIELDS {
+                return Err(self.error(format!(
+                    "row {} has more than {MAX_FIELDS} cells; is the file damaged?",
+                    r + 1
+                )));
+            }
+            cells.push((c, text));
+        }
+        let Some(r) = row else { return Ok(None) };
+        self.last_row = Some(r);
+        cells.sort_by_key(|&(c, _)| c);
+        let last_col = cells.last().map_or(0, |&(c, _)| c as usize);
+        let len = width.max(last_col + 1);
+        self.built += len as u64;
+        if self.built > MAX_XLSX_CELLS {
+            return Err(self.error(format!(
+                "more than {MAX_XLSX_CELLS} cells by row {}: values far to the right of the table on many rows? Delete them and save again",
+                r + 1
+            )));
+        }
+        let mut out = vec![String::new(); len];
+        for (c, text) in cells {
+            // Two values for one cell (not something Excel writes): the first is kept.
+            if out[c as usize].is_empty() {
+                out[c as usize] = text;
+            }
+        }
+        Ok(Some((r as u64 + 1, out)))
+    }
+}
+
+/// A cell's value as text, the way the format reads it.
+fn cell_text(out: &mut String, value: &calamine::DataRef<'_>) {
+    use calamine::DataRef;
+    match value {
+        DataRef::Empty => {}
+        DataRef::String(s) => out.push_str(s),
+        DataRef::SharedString(s) => out.push_str(s),
+        DataRef::Float(f) => write_number(out, *f),
+        DataRef::Int(n) => out.push_str(&n.to_string()),
+        DataRef::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        DataRef::DateTime(dt) => match dt.as_datetime() {
+            // An Excel date cell: written the ISO way, which the format accepts.
+            Some(d) if dt.is_datetime() => out.push_str(&d.date().format("%Y-%m-%d").to_string()),
+            _ => write_number(out, dt.as_f64()),
+        },
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => out.push_str(s),
+        DataRef::Error(e) => out.push_str(&format!("#{e:?}")),
+    }
 }
 
 /// Numbers typed into Excel cells: integral values without a decimal point (`101`, not
@@ -702,6 +989,71 @@ mod tests {
         };
         let err = read_records(&file, |_, _| true).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    /// A record's line, the line its quote opened on, and its quoted lines as (line,
+    /// delimiters, content).
+    type Quoted = (u64, u64, Vec<(u64, u32, bool)>);
+
+    fn quoted_lines(bytes: &[u8]) -> Vec<Quoted> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let file = SourceFile {
+            name: "t.csv".into(),
+            path,
+            kind: FileKind::Csv,
+        };
+        let mut out = Vec::new();
+        read_records(&file, |line, r| {
+            let q = r.quoted_lines().iter();
+            let q = q.map(|q| (q.line, q.delimiters, q.content)).collect();
+            out.push((line, r.quote_opened(), q));
+            true
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn lines_inside_quotes_are_counted_for_validate() {
+        // A cell with a line break (one delimiter after it on its line), a blank line inside
+        // quotes, and a quote never closed that swallows two rows.
+        let text = b"a;b;c\n1;\"x\ny\";3\n4;5;\"\n\n6;7;8\n9;10;11\n";
+        let got = quoted_lines(text);
+        assert_eq!(got[0], (1, 0, vec![]));
+        assert_eq!(got[1], (2, 2, vec![(3, 1, true)]));
+        assert_eq!(
+            got[2],
+            (
+                4,
+                4,
+                vec![(5, 0, false), (6, 2, true), (7, 2, true), (8, 0, false)]
+            )
+        );
+        assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn more_fields_than_excel_has_columns_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.csv");
+        let mut bytes = b"a;b\n1;2\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b';', MAX_FIELDS));
+        bytes.push(b'\n');
+        std::fs::write(&path, &bytes).unwrap();
+        let file = SourceFile {
+            name: "w.csv".into(),
+            path: path.clone(),
+            kind: FileKind::Csv,
+        };
+        let err = read_records(&file, |_, _| true).unwrap_err();
+        assert!(err.to_string().contains("line 3"), "{err}");
+        // Exactly Excel's limit is still a record.
+        bytes.truncate(bytes.len() - 2);
+        bytes.push(b'\n');
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(read_records(&file, |_, _| true).is_ok());
     }
 
     #[test]

@@ -18,6 +18,16 @@ pub const KEY_FILE_ENV: &str = "HCOUNT_KEY_FILE";
 /// A shorter key is refused: it would be guessable.
 pub const MIN_KEY_BYTES: usize = 16;
 
+/// A longer key file is refused, and no more than this is ever read: a key is 16 to a few
+/// hundred bytes, and a wrong `--key-file` (a device like `/dev/zero`, a data file) must not
+/// be read without limit. Pipes stay allowed (`--key-file <(pass show hcount)`).
+pub const MAX_KEY_FILE_BYTES: usize = 4096;
+
+/// The demo key published in `fixtures/demo-key.NOT-SECRET.txt` (trimmed, as it is used).
+/// Anyone can recompute the pseudonyms made with it.
+const DEMO_KEY: &[u8] =
+    b"hcount demo key - NOT SECRET - published with the project, never use it for a real count";
+
 /// The HMAC key, already expanded into the HMAC state (so the raw bytes are not kept).
 #[derive(Clone)]
 pub struct Key {
@@ -43,6 +53,10 @@ pub enum KeyError {
     },
     #[error("the key file {path} holds {len} bytes; a key needs at least {MIN_KEY_BYTES}")]
     TooShort { path: PathBuf, len: usize },
+    #[error(
+        "the key file {path} holds more than {MAX_KEY_FILE_BYTES} bytes: is it the right file? (a key is 16 to a few hundred bytes)"
+    )]
+    TooLong { path: PathBuf },
 }
 
 impl Key {
@@ -57,10 +71,22 @@ impl Key {
     }
 
     pub fn from_file(path: &Path) -> Result<Key, KeyError> {
-        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
+        use std::io::Read;
+        let read_error = |source| KeyError::Read {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .map_err(read_error)?
+            .take(MAX_KEY_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() > MAX_KEY_FILE_BYTES {
+            return Err(KeyError::TooLong {
+                path: path.to_owned(),
+            });
+        }
         let len = bytes.trim_ascii().len();
         if len < MIN_KEY_BYTES {
             return Err(KeyError::TooShort {
@@ -69,6 +95,42 @@ impl Key {
             });
         }
         Ok(Key::from_bytes(&bytes))
+    }
+
+    /// True for the demo key published with the project.
+    pub fn is_demo(&self) -> bool {
+        let probe: &[&[u8]] = &[b"hcount:demo-key-probe"];
+        self.hash(probe) == Key::from_bytes(DEMO_KEY).hash(probe)
+    }
+
+    /// What the person running a count should know about its key (warnings, not errors):
+    /// - the key file can be read by the group or others (anyone who reads it can recompute
+    ///   every pseudonym from CPR numbers);
+    /// - the published demo key is used on a real-looking count: any input outside a folder
+    ///   called `fixtures` (where the project keeps its demo data). The demo key's own file
+    ///   mode does not matter: it is public anyway.
+    pub fn warnings(&self, key_file: &Path, inputs: &[PathBuf]) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.is_demo() {
+            let real = inputs.iter().find(|input| {
+                let path = std::fs::canonicalize(input).unwrap_or_else(|_| input.to_path_buf());
+                !path.components().any(|c| c.as_os_str() == "fixtures")
+            });
+            if let Some(input) = real {
+                out.push(format!(
+                    "{} is the published demo key, and {} is not demo data: anyone can recompute these pseudonyms from CPR numbers. For a real count, make a secret key (head -c 32 /dev/urandom | base64 > count.key; chmod 600 count.key)",
+                    key_file.display(),
+                    input.display()
+                ));
+            }
+        } else if let Some(who) = readable_by_others(key_file) {
+            out.push(format!(
+                "the key file {} can be read by {who}; anyone who can read it can recompute the pseudonyms from CPR numbers: chmod 600 {}",
+                key_file.display(),
+                key_file.display()
+            ));
+        }
+        out
     }
 
     /// `--key-file` if given, else the file named by `HCOUNT_KEY_FILE`.
@@ -127,6 +189,32 @@ impl Key {
     }
 }
 
+/// "the group", "others" or "the group and others" when the (regular) file's mode lets them
+/// read it.
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        // A pipe or device: its mode says nothing about who can read the key.
+        return None;
+    }
+    match (
+        meta.permissions().mode() & 0o040 != 0,
+        meta.permissions().mode() & 0o004 != 0,
+    ) {
+        (true, true) => Some("the group and others"),
+        (true, false) => Some("the group"),
+        (false, true) => Some("others"),
+        (false, false) => None,
+    }
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> Option<&'static str> {
+    None
+}
+
 fn to_hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -171,6 +259,64 @@ mod tests {
     fn debug_is_redacted() {
         let key = Key::from_bytes(b"super secret key material");
         assert_eq!(format!("{key:?}"), "Key(<redacted>)");
+    }
+
+    #[test]
+    fn key_files_are_read_within_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.key");
+        std::fs::write(&big, vec![b'k'; MAX_KEY_FILE_BYTES + 1]).unwrap();
+        let err = Key::from_file(&big).unwrap_err();
+        assert!(matches!(err, KeyError::TooLong { .. }), "{err}");
+        let ok = dir.path().join("ok.key");
+        std::fs::write(&ok, vec![b'k'; MAX_KEY_FILE_BYTES]).unwrap();
+        assert!(Key::from_file(&ok).is_ok());
+        // A device is read no further than the limit.
+        #[cfg(unix)]
+        assert!(matches!(
+            Key::from_file(Path::new("/dev/zero")),
+            Err(KeyError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn the_demo_key_is_recognised() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/demo-key.NOT-SECRET.txt"
+        ));
+        let demo = Key::from_file(path).unwrap();
+        assert!(demo.is_demo());
+        assert!(!Key::from_bytes(b"a real secret key, 32 bytes long").is_demo());
+        let fixtures = path.parent().unwrap().join("count-2026");
+        assert!(demo.warnings(path, &[fixtures]).is_empty());
+        let elsewhere = tempfile::tempdir().unwrap();
+        let w = demo.warnings(path, &[elsewhere.path().to_owned()]);
+        assert!(w[0].contains("published demo key"), "{w:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("count.key");
+        std::fs::write(&path, "a real secret key, 32 bytes long").unwrap();
+        let key = Key::from_file(&path).unwrap();
+        let inputs = [dir.path().to_owned()];
+        for (mode, want) in [
+            (0o600, None),
+            (0o640, Some("the group;")),
+            (0o604, Some("others;")),
+            (0o644, Some("the group and others;")),
+        ] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let w = key.warnings(&path, &inputs);
+            match want {
+                None => assert!(w.is_empty(), "{mode:o}: {w:?}"),
+                Some(who) => assert!(w[0].contains(who), "{mode:o}: {w:?}"),
+            }
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub enum Rule {
     E012,
     E013,
     E014,
+    E015,
     W001,
     W002,
     W003,
@@ -51,7 +52,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Rule::E001,
         Rule::E002,
         Rule::E003,
@@ -66,6 +67,7 @@ impl Rule {
         Rule::E012,
         Rule::E013,
         Rule::E014,
+        Rule::E015,
         Rule::W001,
         Rule::W002,
         Rule::W003,
@@ -97,6 +99,7 @@ impl Rule {
             Rule::E012 => "E012",
             Rule::E013 => "E013",
             Rule::E014 => "E014",
+            Rule::E015 => "E015",
             Rule::W001 => "W001",
             Rule::W002 => "W002",
             Rule::W003 => "W003",
@@ -146,6 +149,7 @@ impl Rule {
             Rule::E012 => "municipality is not a municipality code",
             Rule::E013 => "the row has more fields than the header",
             Rule::E014 => "the row has fewer fields than the header",
+            Rule::E015 => "a quote (\") is not closed and swallowed the rows after it",
             Rule::W001 => "unknown column, ignored",
             Rule::W002 => "the column appears twice; the first is used",
             Rule::W003 => "birth_date disagrees with the CPR number; the CPR number is used",
@@ -181,6 +185,7 @@ impl Rule {
             Rule::E012 => "kommune er ikke en kommunekode",
             Rule::E013 => "rækken har flere felter end overskriften",
             Rule::E014 => "rækken har færre felter end overskriften",
+            Rule::E015 => "et anførselstegn (\") lukkes ikke og har slugt rækkerne efter det",
             Rule::W001 => "ukendt kolonne, ignoreres",
             Rule::W002 => "kolonnen findes to gange; den første bruges",
             Rule::W003 => "foedselsdato passer ikke med CPR-nummeret; CPR-nummeret bruges",
@@ -222,6 +227,9 @@ impl Rule {
                 "fjern det ekstra felt, eller sæt anførselstegn om en værdi, der indeholder skilletegnet"
             }
             Rule::E014 => "rækken er afkortet: udfyld de manglende felter",
+            Rule::E015 => {
+                "luk anførselstegnet i rækken, hvor det åbner, eller fjern det; send så alle rækkerne igen"
+            }
             Rule::W001 => "fjern kolonnen, eller tjek stavemåden",
             Rule::W002 => "fjern den anden kolonne",
             Rule::W003 => "tjek fødselsdatoen og CPR-nummeret",
@@ -265,6 +273,9 @@ impl Rule {
             Rule::E012 => "use the 3-digit municipality code, e.g. 101 for København",
             Rule::E013 => "remove the extra field, or quote a value that contains the delimiter",
             Rule::E014 => "the row is cut short: fill in the missing fields",
+            Rule::E015 => {
+                "close the quote in the row where it opens, or remove it; then send all the rows again"
+            }
             Rule::W001 => "remove the column, or check its spelling",
             Rule::W002 => "remove the second column",
             Rule::W003 => "check the birth date and the CPR number",
@@ -452,14 +463,27 @@ pub fn validate_file(
         problems: Vec::new(),
         row_problems: Vec::new(),
     };
+    let mut header_quote = None;
     let format = ingest::read_records(file, |line, record| {
         if v.header.is_none() {
+            if !record.quoted_lines().is_empty() {
+                // A column name never holds a line break: a quote in the header that runs
+                // across lines is not closed, and the rows after it are not readable as rows.
+                header_quote = Some(record.quote_opened());
+                return false;
+            }
             v.read_header(line, record);
         } else {
             v.row(line, record, sink);
         }
         true
     })?;
+    if let Some(opened) = header_quote {
+        return Err(FileError::Csv(format!(
+            "a quote (\") in the header row, opened on line {opened}, is not closed before the line ends, so the rows after it cannot be read; close it or remove it and send the file again ({})",
+            Rule::E015.code()
+        )));
+    }
     v.report.format = Some(format);
     if v.report.rows_read == 0 {
         let (en, da) = if v.header.is_none() {
@@ -668,6 +692,10 @@ impl Validator<'_> {
                 self.report.respondent_ids.insert(respondent.to_string());
             }
         }
+        if self.unclosed_quote(line, record, header.width) {
+            self.header = Some(header);
+            return;
+        }
         let accepted = self.check_row(line, record, &header);
         self.header = Some(header);
         match accepted {
@@ -678,6 +706,60 @@ impl Validator<'_> {
             None => self.report.rows_rejected += 1,
         }
         self.problems.append(&mut self.row_problems);
+    }
+
+    /// E015: a quoted field of this record runs across a line that would be a complete row on
+    /// its own (as many delimiters as the header, and a value). That is a quote never closed,
+    /// not a cell with a line break: the record and every row it swallowed are rejected, each
+    /// at its own line, so that rows read = accepted + rejected counts the rows the submitter
+    /// sees in Excel. Returns true when the record was handled so.
+    fn unclosed_quote(&mut self, line: u64, record: &Record<'_>, width: usize) -> bool {
+        let quoted = record.quoted_lines();
+        if !quoted
+            .iter()
+            .any(|q| q.content && q.delimiters as usize + 1 >= width)
+        {
+            return false;
+        }
+        let opened = record.quote_opened();
+        let swallowed: Vec<u64> = quoted
+            .iter()
+            .filter(|q| q.content)
+            .map(|q| q.line)
+            .collect();
+        let n = swallowed.len();
+        let (first, last) = (swallowed[0], swallowed[n - 1]);
+        let p = self.problem(
+            line,
+            "",
+            Rule::E015,
+            "",
+            msg!(
+                format!(
+                    "a quote (\") opened on line {opened} is not closed before the line ends; it swallowed {n} row(s) after it (lines {first}–{last}), rejected too"
+                ),
+                format!(
+                    "et anførselstegn (\") åbnet på linje {opened} lukkes ikke, før linjen slutter; det har slugt {n} række(r) efter sig (linje {first}–{last}), som også afvises"
+                )
+            ),
+        );
+        self.problems.push(p);
+        for l in swallowed {
+            let p = self.problem(
+                l,
+                "",
+                Rule::E015,
+                "",
+                msg!(
+                    format!("swallowed by the quote (\") opened on line {opened}"),
+                    format!("slugt af anførselstegnet (\") åbnet på linje {opened}")
+                ),
+            );
+            self.problems.push(p);
+        }
+        self.report.rows_read += n as u64;
+        self.report.rows_rejected += 1 + n as u64;
+        true
     }
 
     /// Checks one row; `Some` when it is accepted. Problems go to `row_problems`.
@@ -1292,11 +1374,22 @@ impl Validator<'_> {
     }
 }
 
+/// The longest value (in bytes) that "did you mean" looks at: every code, label word and
+/// column name is far shorter, and the edit distance costs the value's length times the
+/// candidate's (a 29 MB value took 29 s). Longer values get no suggestion.
+pub const MAX_SUGGEST_BYTES: usize = 256;
+
 /// The closest candidate within edit distance 2 (for "did you mean …?").
 pub fn suggest<'c>(value: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    if value.len() > MAX_SUGGEST_BYTES {
+        return None;
+    }
     let value = value.to_lowercase();
+    let len = value.chars().count();
     candidates
         .into_iter()
+        // Lengths more than 2 apart are more than 2 edits apart: not worth computing.
+        .filter(|c| c.chars().count().abs_diff(len) <= 2)
         .map(|c| (edit_distance(&value, c), c))
         .filter(|(d, c)| *d <= 2 && *d < c.chars().count())
         .min_by_key(|(d, _)| *d)
@@ -1318,6 +1411,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn did_you_mean(value: &str, list: &'static [spec::Code], danish: bool) -> String {
+    if value.len() > MAX_SUGGEST_BYTES {
+        return String::new();
+    }
     // A typo of a code, else a Danish word of a code's label ("herberg" → shelter).
     let by_label = || {
         let v = value.to_lowercase();
@@ -1455,7 +1551,9 @@ fn cpr_format_reason(v: &str) -> Msg {
 pub fn safe_value(v: &str) -> String {
     const MAX: usize = 80;
     let mut out = String::with_capacity(v.len().min(MAX + 3));
-    let chars: Vec<char> = v.chars().collect();
+    // Only what can be shown, and the 11 characters a CPR-like run starting there may need:
+    // a 29 MB value must not become a 116 MB array of chars.
+    let chars: Vec<char> = v.chars().take(MAX + 12).collect();
     let mut i = 0;
     while i < chars.len() {
         if let Some(len) = cpr_like_at(&chars, i) {
@@ -1536,6 +1634,18 @@ mod tests {
         assert!(did_you_mean("Herberg", &spec::RESPONDENT_TYPES, false).contains("\"shelter\""));
         assert!(did_you_mean("gadesovende", &spec::SITUATIONS, true).contains("rough_sleeping"));
         assert_eq!(did_you_mean("zzz", &spec::SITUATIONS, false), "");
+    }
+
+    #[test]
+    fn no_suggestion_is_computed_for_a_huge_value() {
+        let codes = || spec::SITUATIONS.iter().map(|c| c.code);
+        assert_eq!(suggest("shelterr", codes()), Some("shelter"));
+        // Past the cap nothing is computed, however close the value's start is.
+        let huge = "shelterr".repeat(4 << 20);
+        assert_eq!(suggest(&huge, codes()), None);
+        assert_eq!(did_you_mean(&huge, &spec::SITUATIONS, false), "");
+        // Lengths more than 2 apart are never within 2 edits.
+        assert_eq!(suggest("shelterrrr", codes()), None);
     }
 
     #[test]

@@ -4,4 +4,5 @@
 pub mod charts;
 pub mod feedback;
 pub mod history;
+pub mod markdown;
 pub mod report;

@@ -5,7 +5,8 @@
 //! through [`mask_cpr`]. It does not try to recognise valid CPR numbers (a mistyped one is as
 //! personal as a valid one): any run of **9 or more digits**, written together or in groups
 //! separated by spaces, dashes (any kind), slashes, dots or underscores, is masked, wherever
-//! it stands — also right after or before a letter (`CPR0101801234`).
+//! it stands — also right after or before a letter (`CPR0101801234`). So is a replacement
+//! number (`DDMMYY-CAAG`, six digits, a digit, two letters, a digit).
 //!
 //! The masked form is `DDMMYY-****` when the run has 10 or 11 digits and its first six are a
 //! plausible date (what the format spec allows to be shown), else `******-****`.
@@ -44,11 +45,24 @@ pub fn mask_cpr(text: &str) -> Cow<'_, str> {
             i += 1;
             continue;
         }
+        let together = chars[i..]
+            .iter()
+            .take_while(|c| digit(c.1).is_some())
+            .count();
+        if (6..=7).contains(&together)
+            && let Some(tail) = replacement_tail(&chars, i + 6)
+        {
+            let digits: Vec<u8> = chars[i..i + 6].iter().filter_map(|c| digit(c.1)).collect();
+            out.push_str(&masked(&digits, true));
+            changed = true;
+            i += 6 + tail;
+            continue;
+        }
         let (end, digits, separated) = run_at(&chars, i);
         let from = chars[i].0;
         let to = chars.get(end).map_or(text.len(), |c| c.0);
         if digits.len() >= MIN_DIGITS && !(!separated && is_hash_word(text, from, to)) {
-            out.push_str(&masked(&digits));
+            out.push_str(&masked(&digits, (10..=11).contains(&digits.len())));
             changed = true;
         } else {
             out.push_str(&text[from..to]);
@@ -62,15 +76,40 @@ pub fn mask_cpr(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// [`mask_cpr`] for an owned string: no copy when there is nothing to mask.
+pub fn mask_string(text: String) -> String {
+    match mask_cpr(&text) {
+        Cow::Owned(masked) => masked,
+        Cow::Borrowed(_) => text,
+    }
+}
+
 /// Whether `text` holds anything [`mask_cpr`] would mask.
 pub fn has_cpr_like(text: &str) -> bool {
     matches!(mask_cpr(text), Cow::Owned(_))
 }
 
-/// The masked form of a run with these digits.
-fn masked(digits: &[u8]) -> String {
+/// The rest of a replacement number `DDMMYY-CAAG` after its six digits: a dash or another
+/// separator (optional), a digit, two letters, a digit, and no letter or digit after it.
+/// Returns how many characters it takes.
+fn replacement_tail(chars: &[(usize, char)], at: usize) -> Option<usize> {
+    let c = |i: usize| chars.get(i).map(|c| c.1);
+    let sep = usize::from(c(at).is_some_and(is_separator));
+    let i = at + sep;
+    let shape = c(i).and_then(digit).is_some()
+        && c(i + 1).is_some_and(|x| x.is_ascii_alphabetic())
+        && c(i + 2).is_some_and(|x| x.is_ascii_alphabetic())
+        && c(i + 3).and_then(digit).is_some()
+        && !c(i + 4).is_some_and(|x| x.is_alphanumeric());
+    shape.then_some(sep + 4)
+}
+
+/// The masked form of a number with these digits; its first six are shown when
+/// `date_first` (the number has the shape of a CPR or replacement number) and they are a
+/// plausible date.
+fn masked(digits: &[u8], date_first: bool) -> String {
     let d = |i: usize| (digits[i] - b'0') as u32;
-    let plausible_date = (10..=11).contains(&digits.len())
+    let plausible_date = date_first
         && (1..=31).contains(&(d(0) * 10 + d(1)))
         && (1..=12).contains(&(d(2) * 10 + d(3)));
     if plausible_date {
@@ -134,27 +173,19 @@ fn digit(c: char) -> Option<u8> {
 fn is_separator(c: char) -> bool {
     matches!(
         c,
-        ' ' | '\t'
-            | '\u{a0}'
-            | '\u{2007}'
-            | '\u{2009}'
-            | '\u{202f}'
-            | '-'
-            | '\u{2010}'..='\u{2015}'
-            | '\u{2212}'
-            | '/'
-            | '.'
-            | '_'
+        ' ' | '\t' | '\u{a0}' | '\u{2007}' | '\u{2009}' | '\u{202f}' | '-' | '\u{2010}'
+            ..='\u{2015}' | '\u{2212}' | '/' | '.' | '_'
     )
 }
 
-/// A quick test that rules most texts out without looking at them closely: fewer than 9
-/// digits in all.
+/// A quick test that rules most texts out without looking at them closely: fewer than 8
+/// digits in all (a replacement number has 8).
 fn may_hold_cpr(text: &str) -> bool {
+    const AT_LEAST: usize = 8;
     if text.is_ascii() {
-        text.bytes().filter(u8::is_ascii_digit).count() >= MIN_DIGITS
+        text.bytes().filter(u8::is_ascii_digit).count() >= AT_LEAST
     } else {
-        text.chars().filter(|&c| digit(c).is_some()).count() >= MIN_DIGITS
+        text.chars().filter(|&c| digit(c).is_some()).count() >= AT_LEAST
     }
 }
 
@@ -185,6 +216,10 @@ mod tests {
         assert_eq!(m("123456789012"), MASKED);
         assert_eq!(m("991301-1234"), MASKED); // not a date
         assert_eq!(m("０１０１８０１２３４"), "010180-****"); // full-width digits
+        // Replacement numbers (DDMMYY-CAAG) identify a person too.
+        assert_eq!(m("010180-1AB2"), "010180-****");
+        assert_eq!(m("e-cpr 0101801ab2."), "e-cpr 010180-****.");
+        assert_eq!(m("010180-1AB2C"), "010180-1AB2C");
         assert_eq!(
             m("a 010180-1234 and 020290 5678."),
             "a 010180-**** and 020290-****."
@@ -202,7 +237,6 @@ mod tests {
             "born 01-01-1980, after the count date 05-02-2026",
             "1,234,567,890 rows",
             "12.5",
-            "010180-1AB2", // a replacement number has 8 digits
             "the row is for 2024, this count is 2026",
         ] {
             assert_eq!(mask_cpr(s), Cow::Borrowed(s), "{s}");

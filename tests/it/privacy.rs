@@ -58,8 +58,16 @@ fn assert_nothing_shows(ws: &Workspace, numbers: &[String]) {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        assert_no_cpr(&format!("validate {extra:?} stdout"), &stdout(&out), numbers);
-        assert_no_cpr(&format!("validate {extra:?} stderr"), &stderr(&out), numbers);
+        assert_no_cpr(
+            &format!("validate {extra:?} stdout"),
+            &stdout(&out),
+            numbers,
+        );
+        assert_no_cpr(
+            &format!("validate {extra:?} stderr"),
+            &stderr(&out),
+            numbers,
+        );
     }
     let out = ws.run(&["--year", "2024"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -84,10 +92,10 @@ fn spell(day: u32, month: u32, yy: u32, serial: u32, way: usize) -> (String, Str
         2 => format!("{date} {s}"),
         3 => format!("{date}/{s}"),
         4 => format!("{day:02}.{month:02}.{yy:02}.{s}"),
-        5 => format!("{date}–{s}"), // en dash
-        6 => format!("x{date}{s}"), // a letter before
-        7 => format!("{date}{s}7"), // an 11th digit
-        8 => format!("{date}-{s}3"), // a 5-digit tail
+        5 => format!("{date}–{s}"),        // en dash
+        6 => format!("x{date}{s}"),        // a letter before
+        7 => format!("{date}{s}7"),        // an 11th digit
+        8 => format!("{date}-{s}3"),       // a 5-digit tail
         9 => format!("{}{s}", &date[1..]), // the leading 0 lost (or a 9-digit number)
         10 => format!("CPR: {date} - {s}"),
         11 => format!("{date}\u{a0}{s}"), // a no-break space
@@ -188,7 +196,10 @@ fn a_cpr_number_as_respondent_id_is_refused() {
     assert_eq!(ids, vec!["shelter-7"]);
     // The rule is listed, in English and Danish.
     let rules = stdout(&hcount().arg("rules").output().unwrap());
-    assert!(rules.contains("E015  respondent_id looks like a CPR number"), "{rules}");
+    assert!(
+        rules.contains("E015  respondent_id looks like a CPR number"),
+        "{rules}"
+    );
 }
 
 #[test]
@@ -212,11 +223,19 @@ fn a_unit_sees_only_its_own_rows_of_a_shared_file() {
         ]),
     );
     ws.run_ok();
-    let read = |id: &str| std::fs::read_to_string(ws.out().join(format!("feedback/{id}.md"))).unwrap();
+    let read =
+        |id: &str| std::fs::read_to_string(ws.out().join(format!("feedback/{id}.md"))).unwrap();
     let a = read("unit-a");
     assert!(a.contains("Q1"), "{a}");
     assert!(a.contains("| shared.csv | 2 | 2 | 0 | 2 |"), "{a}");
-    for other in ["ZZ9SECRET", "998", "unit-b", "not valid", "UNKNOWNROW", "E012"] {
+    for other in [
+        "ZZ9SECRET",
+        "998",
+        "unit-b",
+        "not valid",
+        "UNKNOWNROW",
+        "E012",
+    ] {
         assert!(!a.contains(other), "unit-a sees {other}: {a}");
     }
     let b = read("unit-b");
@@ -236,6 +255,27 @@ fn a_unit_sees_only_its_own_rows_of_a_shared_file() {
     assert!(!html.contains("ZZ9SECRET") && html.contains("Q1"), "{html}");
 }
 
+/// Whether `pattern` occurs in `text` without a backslash before it.
+fn unescaped(text: &str, pattern: &str) -> bool {
+    text.match_indices(pattern)
+        .any(|(i, _)| i == 0 || text.as_bytes()[i - 1] != b'\\')
+}
+
+#[test]
+fn the_leak_check_finds_a_number_in_any_spelling() {
+    let numbers = vec!["0101801234".to_string()];
+    for shown in [
+        "a 010180-1234 b",
+        "x0101801234",
+        "01.01.80 1234",
+        "\"101801234\"",
+    ] {
+        let caught = std::panic::catch_unwind(|| assert_no_cpr("t", shown, &numbers));
+        assert!(caught.is_err(), "{shown}");
+    }
+    assert_no_cpr("t", "010180-**** and 2026, 101", &numbers);
+}
+
 #[test]
 fn markdown_outputs_do_not_carry_html_or_links() {
     let ws = Workspace::new();
@@ -246,7 +286,10 @@ fn markdown_outputs_do_not_carry_html_or_links() {
         csv(&[
             row(&[("respondent_id", "unit_a"), ("duration", html_value)]),
             row(&[("respondent_id", "unit_a"), ("income", link_value)]),
-            row(&[("respondent_id", "unit_a"), ("residence", "<javascript:alert(1)>")]),
+            row(&[
+                ("respondent_id", "unit_a"),
+                ("residence", "<javascript:alert(1)>"),
+            ]),
         ]),
     );
     // The report quotes the published history's notes: they are escaped too.
@@ -266,16 +309,25 @@ fn markdown_outputs_do_not_carry_html_or_links() {
     let md = std::fs::read_to_string(ws.out().join("feedback/unit_a.md")).unwrap();
     let report = std::fs::read_to_string(ws.out().join("report.md")).unwrap();
     for (what, text) in [("feedback", &md), ("report.md", &report)] {
-        assert!(!text.contains("<img"), "{what}: {text}");
-        assert!(!text.contains("](javascript"), "{what}: {text}");
-        assert!(text.contains("\\<img src=x onerror=alert(1)\\>"), "{what}: {text}");
-        assert!(text.contains("\\[click\\](javascript:alert(1))"), "{what}: {text}");
+        assert!(!unescaped(text, "<img"), "{what}: {text}");
+        assert!(!unescaped(text, "](javascript"), "{what}: {text}");
+        assert!(
+            text.contains("\\<img src=x onerror=alert(1)\\>"),
+            "{what}: {text}"
+        );
+        assert!(
+            text.contains("\\[click\\](javascript:alert(1))"),
+            "{what}: {text}"
+        );
     }
     assert!(md.contains("\\<javascript:alert(1)\\>"), "{md}");
     assert!(md.contains("# Feedback to unit\\_a"), "{md}");
     // The HTML page made from the Markdown shows the values as text, without backslashes.
     let page = std::fs::read_to_string(ws.out().join("feedback/unit_a.html")).unwrap();
-    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
     assert!(page.contains("[click](javascript:alert(1))"), "{page}");
     assert!(page.contains("<h1>Feedback to unit_a"), "{page}");
     assert!(!page.contains("<img"), "{page}");

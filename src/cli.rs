@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::intake::pseudonymise::Key;
 use crate::publish::report::Lang;
 use crate::run::{self, Failure, RunConfig, ValidateConfig, exit};
-use crate::summary;
+use crate::{privacy, summary};
 
 const ABOUT: &str = "Counts homeless persons from the submissions of shelters, hospitals, \
 municipalities and other services in the Danish national homelessness count (VIVE, formerly SFI).";
@@ -316,7 +316,7 @@ pub fn main() -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("hcount: {}", f.message);
+            eprintln!("hcount: {}", privacy::mask_cpr(&f.message));
             f.code
         }
     }
@@ -355,7 +355,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             };
             let summary = run::run(&config)?;
             if !config.quiet {
-                eprint!("{}", summary::run_summary(&summary));
+                eprint!("{}", privacy::mask_cpr(&summary::run_summary(&summary)));
             }
             if let (Some(dir), Some(chain)) = (&args.warehouse, &chain) {
                 crate::warehouse::cli::after_run(&config, dir, chain)?;
@@ -371,7 +371,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             let intake = run::validate(&config)?;
             match args.format {
                 Format::Text => {
-                    print!("{}", summary::validate_text(&intake, args.lang == Lang::Da))
+                    let text = summary::validate_text(&intake, args.lang == Lang::Da);
+                    print!("{}", privacy::mask_cpr(&text))
                 }
                 Format::Json => {
                     println!("{}", summary::validate_json(&intake, args.lang == Lang::Da))

@@ -11,6 +11,7 @@ pub use hcount_intake as intake;
 pub mod cli;
 pub mod count;
 pub mod output;
+pub mod privacy;
 pub mod progress;
 pub mod publish;
 pub mod run;

@@ -443,6 +443,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
             "counted": counted,
         },
     });
+    crate::privacy::mask_json(&mut run_info);
     let json = serde_json::to_string_pretty(&run_info).map_err(Failure::cannot_run)?;
     tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("run.json", e))?;

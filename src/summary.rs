@@ -203,6 +203,8 @@ pub fn validate_json(intake: &Intake, da: bool) -> String {
             "fix": p.code.fix_in(da),
         })).collect::<Vec<_>>(),
     });
+    let mut value = value;
+    crate::privacy::mask_json(&mut value);
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 

@@ -1,5 +1,6 @@
 //! Tables: the CSV artefacts of a run (outputs.md). UTF-8, `,`, a header row, rows in the
-//! order the queries give; cells that Excel would run as a formula are defused with `'`.
+//! order the queries give; cells that Excel would run as a formula are defused with `'`, and
+//! every cell passes the CPR mask (`crate::privacy`).
 
 use std::io::Write;
 use std::path::Path;
@@ -62,7 +63,10 @@ impl Table {
             .from_writer(std::io::BufWriter::new(std::fs::File::create(path)?));
         out.write_record(&self.header)?;
         for row in &self.rows {
-            out.write_record(row.iter().map(|c| defuse(c).into_owned()))?;
+            out.write_record(
+                row.iter()
+                    .map(|c| defuse(&crate::privacy::mask_cpr(c)).into_owned()),
+            )?;
         }
         out.flush()?;
         Ok(())

@@ -1,6 +1,10 @@
 //! Feedback to each reporting unit: `feedback/<respondent_id>.md` and `.html` — what was
 //! accepted, what was rejected and why, and how many of its persons other units reported
-//! too. A unit sees its own files' problems and counts only: no other unit's data, no CPR.
+//! too. A unit sees only its own rows: in a file that holds several units' rows, the counts
+//! and problems of its own rows (those with its respondent_id), plus the problems of the file
+//! as a whole (its header). A row without a usable respondent_id is shown to the unit only
+//! when the file has no other unit; else it is for the coordinator (`rejected.csv`,
+//! `warnings.csv`). Every value passes the CPR mask and is escaped for Markdown.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -9,7 +13,8 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::count::tables::Table;
-use crate::intake::validate::{FileReport, Problem};
+use crate::intake::validate::{FileReport, Owner, Problem};
+use crate::publish::markdown::{escape as escape_md, unescape as unescape_md};
 use crate::publish::report::Lang;
 
 /// One unit's figures from `tables/respondent_feedback.csv`.
@@ -80,6 +85,8 @@ pub fn write(
         })
         .collect();
     for ((id, _), (md, page)) in units.iter().zip(&pages) {
+        // Ids with a CPR-like number are refused (E016); the mask is the last guard.
+        let id = crate::privacy::mask_cpr(id);
         std::fs::write(out.join(format!("{id}.md")), md)?;
         std::fs::write(out.join(format!("{id}.html")), page)?;
     }
@@ -106,8 +113,16 @@ fn markdown(
     let t = |en, da| tr(lang, en, da);
     let mut s = String::new();
     let _ = match lang {
-        Lang::Da => writeln!(s, "# Tilbagemelding til {id}: hjemløsetællingen {year}\n"),
-        Lang::En => writeln!(s, "# Feedback to {id}: homelessness count {year}\n"),
+        Lang::Da => writeln!(
+            s,
+            "# Tilbagemelding til {}: hjemløsetællingen {year}\n",
+            escape_md(id)
+        ),
+        Lang::En => writeln!(
+            s,
+            "# Feedback to {}: homelessness count {year}\n",
+            escape_md(id)
+        ),
     };
     let _ = writeln!(
         s,
@@ -165,21 +180,18 @@ fn markdown(
             "| fil | rækker læst | godkendt | afvist | advarsler |"
         )
     );
+    let mut problems: Vec<&Problem> = Vec::new();
     for f in files {
+        let shown = own_problems(id, f, by_file);
+        let (read, accepted, rejected) = own_rows(id, f);
+        let warnings = shown.iter().filter(|p| !p.code.is_error()).count();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {read} | {accepted} | {rejected} | {warnings} |",
             escape_md(&f.file),
-            f.rows_read,
-            f.rows_accepted,
-            f.rows_rejected,
-            f.warnings
         );
+        problems.extend(shown);
     }
-    let problems: Vec<&&Problem> = files
-        .iter()
-        .flat_map(|f| by_file.get(f.file.as_str()).into_iter().flatten())
-        .collect();
     if problems.is_empty() {
         let _ = writeln!(
             s,
@@ -238,15 +250,46 @@ fn markdown(
     s
 }
 
-/// Values come from submissions: keep them from breaking the table.
-fn escape_md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+/// Whether the file holds no other unit's rows than `id`'s.
+fn only_unit(id: &str, f: &FileReport) -> bool {
+    f.respondent_ids.len() == 1 && f.respondent_ids.contains(id)
+}
+
+/// The problems of `f` that unit `id` may see: its own rows', the file's as a whole, and the
+/// rows without a usable respondent_id when the file is the unit's alone.
+fn own_problems<'p>(
+    id: &str,
+    f: &FileReport,
+    by_file: &BTreeMap<&str, Vec<&'p Problem>>,
+) -> Vec<&'p Problem> {
+    let alone = only_unit(id, f);
+    by_file
+        .get(f.file.as_str())
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|p| match &p.owner {
+            Owner::Unit(u) => **u == *id,
+            Owner::File => true,
+            Owner::Unknown => alone,
+        })
+        .collect()
+}
+
+/// Rows read, accepted and rejected of unit `id` in `f` (the whole file when it is the
+/// unit's alone, so that its rows without a usable id are counted too).
+fn own_rows(id: &str, f: &FileReport) -> (u64, u64, u64) {
+    if only_unit(id, f) {
+        return (f.rows_read, f.rows_accepted, f.rows_rejected);
+    }
+    f.units.get(id).map_or((0, 0, 0), |u| {
+        (u.rows_read, u.rows_accepted, u.rows_rejected)
+    })
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
+    crate::privacy::mask_cpr(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -277,14 +320,15 @@ fn html(id: &str, year: i32, md: &str, lang: Lang) -> String {
             body.push_str("</table>\n");
             in_table = false;
         }
+        let text = |t: &str| escape_html(&unescape_md(t));
         if let Some(h) = line.strip_prefix("### ") {
-            let _ = writeln!(body, "<h3>{}</h3>", escape_html(h));
+            let _ = writeln!(body, "<h3>{}</h3>", text(h));
         } else if let Some(h) = line.strip_prefix("## ") {
-            let _ = writeln!(body, "<h2>{}</h2>", escape_html(h));
+            let _ = writeln!(body, "<h2>{}</h2>", text(h));
         } else if let Some(h) = line.strip_prefix("# ") {
-            let _ = writeln!(body, "<h1>{}</h1>", escape_html(h));
+            let _ = writeln!(body, "<h1>{}</h1>", text(h));
         } else if !line.trim().is_empty() {
-            let _ = writeln!(body, "<p>{}</p>", escape_html(line));
+            let _ = writeln!(body, "<p>{}</p>", text(line));
         }
     }
     if in_table {
@@ -294,7 +338,7 @@ fn html(id: &str, year: i32, md: &str, lang: Lang) -> String {
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{} {} — {year}</title>\n<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2330}}table{{border-collapse:collapse;margin:.5rem 0 1rem}}td{{border-bottom:1px solid #d9dde5;padding:.3rem .6rem}}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         tr(lang, "en", "da"),
         tr(lang, "Feedback to", "Tilbagemelding til"),
-        escape_html(id)
+        escape_html(&crate::privacy::mask_cpr(id))
     )
 }
 
@@ -324,7 +368,6 @@ mod tests {
 
     #[test]
     fn markdown_cells_are_escaped_and_html_too() {
-        assert_eq!(escape_md("a|b\nc"), "a\\|b c");
         assert_eq!(split_md_row("| a\\|b | <x> |"), vec!["a|b", "<x>"]);
         let page = html("unit", 2026, "# T\n| <script> | 1 |\n", Lang::Da);
         assert!(page.contains("&lt;script&gt;"));

@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod feedback;
 pub mod history;
+pub mod markdown;
 pub mod person_form;
 pub mod report;
 pub mod trends;

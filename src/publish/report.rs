@@ -66,10 +66,13 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
             minijinja::AutoEscape::Html
+        } else if name.ends_with(".md") {
+            minijinja::AutoEscape::Custom(MARKDOWN.into())
         } else {
             minijinja::AutoEscape::None
         }
     });
+    env.set_formatter(format_value);
     env.add_template("report.html", HTML_TEMPLATE)
         .map_err(|e| e.to_string())?;
     env.add_template("report.md", MD_TEMPLATE)
@@ -86,6 +89,31 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))?;
     }
     Ok(())
+}
+
+/// The auto-escape mode of `report.md`.
+const MARKDOWN: &str = "markdown";
+
+/// How every `{{ value }}` of the templates is written: CPR-masked, then escaped for HTML or
+/// Markdown. Safe strings (the inline SVG charts and chart paths, made here) are written as
+/// they are: their numbers are coordinates, not submitted values.
+fn format_value(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if value.is_safe() || value.is_undefined() || value.is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let masked = crate::privacy::mask_cpr(&text);
+    match state.auto_escape() {
+        minijinja::AutoEscape::Custom(name) if name == MARKDOWN => {
+            out.write_str(&crate::publish::markdown::escape(&masked))?;
+            Ok(())
+        }
+        _ => minijinja::escape_formatter(out, state, &minijinja::Value::from(masked.as_ref())),
+    }
 }
 
 /// What a run left in its output folder.
@@ -856,8 +884,8 @@ fn context(
         minijinja::context! {
             title => c.title.clone(),
             svg_inline => minijinja::Value::from_safe_string(c.svg_inline.clone()),
-            png => c.png.clone(),
-            svg => c.svg.clone(),
+            png => minijinja::Value::from_safe_string(c.png.clone()),
+            svg => minijinja::Value::from_safe_string(c.svg.clone()),
         }
     };
     let mut list = vec![

@@ -94,9 +94,14 @@ fn century(digit7: u32, yy: i32) -> i32 {
     }
 }
 
-/// What may be shown of a CPR-like value: its first six characters (the date part) and a
-/// mask. Anything shorter than six characters is masked whole.
+/// What may be shown of a value of the `cpr` column: its first six characters (the date part)
+/// and a mask. Anything shorter than six characters is masked whole, and so is what the
+/// general rule ([`crate::mask`]) would not show a date part of (9 digits: a number that lost
+/// its leading zero, whose first six digits are not its date).
 pub fn mask(value: &str) -> String {
+    if crate::mask::mask_cpr(value) == crate::mask::MASKED {
+        return crate::mask::MASKED.to_string();
+    }
     let head: String = value.chars().take(6).collect();
     if head.chars().count() == 6 && head.chars().all(|c| c.is_ascii_digit()) {
         format!("{head}-****")
@@ -184,6 +189,7 @@ mod tests {
         assert_eq!(mask("0101801234"), "010180-****");
         assert_eq!(mask("12"), "******-****");
         assert_eq!(mask("ab3456789"), "******-****");
+        assert_eq!(mask("101801234"), "******-****");
     }
 
     mod properties {

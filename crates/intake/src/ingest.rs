@@ -117,6 +117,11 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
             });
         }
     }
+    // The name is shown in every output: a CPR number in it is masked like any other text
+    // (two names that are the same once masked stop the run below, like any duplicate).
+    for f in &mut files {
+        f.name = crate::mask::mask_string(std::mem::take(&mut f.name));
+    }
     files.sort();
     for pair in files.windows(2) {
         if pair[0].name == pair[1].name {

@@ -9,6 +9,7 @@
 
 pub mod cpr;
 pub mod ingest;
+pub mod mask;
 pub mod pseudonymise;
 pub mod spec;
 pub mod validate;

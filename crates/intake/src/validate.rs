@@ -5,13 +5,14 @@
 //! become `unknown` with a warning and never drop the row. `validate` and `run` use this same
 //! code, so a file that passes `hcount validate` is counted the same way by `hcount run`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use crate::cpr::{self, Cpr, CprError};
 use crate::ingest::{self, FileError, FileFormat, Record, SourceFile};
+use crate::mask::{self, mask_cpr};
 use crate::spec::{self, Column};
 
 mod form_v2;
@@ -36,6 +37,7 @@ pub enum Rule {
     E013,
     E014,
     E015,
+    E016,
     W001,
     W002,
     W003,
@@ -52,7 +54,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 28] = [
+    pub const ALL: [Rule; 29] = [
         Rule::E001,
         Rule::E002,
         Rule::E003,
@@ -68,6 +70,7 @@ impl Rule {
         Rule::E013,
         Rule::E014,
         Rule::E015,
+        Rule::E016,
         Rule::W001,
         Rule::W002,
         Rule::W003,
@@ -100,6 +103,7 @@ impl Rule {
             Rule::E013 => "E013",
             Rule::E014 => "E014",
             Rule::E015 => "E015",
+            Rule::E016 => "E016",
             Rule::W001 => "W001",
             Rule::W002 => "W002",
             Rule::W003 => "W003",
@@ -150,6 +154,7 @@ impl Rule {
             Rule::E013 => "the row has more fields than the header",
             Rule::E014 => "the row has fewer fields than the header",
             Rule::E015 => "a quote (\") is not closed and swallowed the rows after it",
+            Rule::E016 => "respondent_id looks like a CPR number",
             Rule::W001 => "unknown column, ignored",
             Rule::W002 => "the column appears twice; the first is used",
             Rule::W003 => "birth_date disagrees with the CPR number; the CPR number is used",
@@ -186,6 +191,7 @@ impl Rule {
             Rule::E013 => "rækken har flere felter end overskriften",
             Rule::E014 => "rækken har færre felter end overskriften",
             Rule::E015 => "et anførselstegn (\") lukkes ikke og har slugt rækkerne efter det",
+            Rule::E016 => "respondent ligner et CPR-nummer",
             Rule::W001 => "ukendt kolonne, ignoreres",
             Rule::W002 => "kolonnen findes to gange; den første bruges",
             Rule::W003 => "foedselsdato passer ikke med CPR-nummeret; CPR-nummeret bruges",
@@ -229,6 +235,9 @@ impl Rule {
             Rule::E014 => "rækken er afkortet: udfyld de manglende felter",
             Rule::E015 => {
                 "luk anførselstegnet i rækken, hvor det åbner, eller fjern det; send så alle rækkerne igen"
+            }
+            Rule::E016 => {
+                "brug enhedens eget id (fx herberg-nord), aldrig et CPR-nummer eller et andet langt tal på 9 cifre eller flere"
             }
             Rule::W001 => "fjern kolonnen, eller tjek stavemåden",
             Rule::W002 => "fjern den anden kolonne",
@@ -275,6 +284,9 @@ impl Rule {
             Rule::E014 => "the row is cut short: fill in the missing fields",
             Rule::E015 => {
                 "close the quote in the row where it opens, or remove it; then send all the rows again"
+            }
+            Rule::E016 => {
+                "use the unit's own id (e.g. shelter-north), never a CPR number or another number of 9 or more digits"
             }
             Rule::W001 => "remove the column, or check its spelling",
             Rule::W002 => "remove the second column",
@@ -331,6 +343,27 @@ pub struct Problem {
     /// The offending value, safe to show: CPR-like digits are masked, long values cut.
     pub value: String,
     pub reason: Msg,
+    /// Whose rows the problem is about: a unit's feedback shows only its own.
+    pub owner: Owner,
+}
+
+/// Whose rows a problem is about, so that a reporting unit sees only its own rows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Owner {
+    /// The file as a whole (its header row, or an empty file): shown to every unit of the file.
+    File,
+    /// A row with this (valid) respondent_id.
+    Unit(Arc<str>),
+    /// A row whose respondent_id is missing, not valid, or refused (`E006`, `E016`).
+    Unknown,
+}
+
+/// One reporting unit's rows in one file.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UnitRows {
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
 }
 
 /// Per-file counts, for `tables/intake.csv` and the summaries.
@@ -342,6 +375,8 @@ pub struct FileReport {
     pub rows_accepted: u64,
     pub rows_rejected: u64,
     pub warnings: u64,
+    /// The rows of each unit in `respondent_ids` (a file may hold several units' rows).
+    pub units: BTreeMap<String, UnitRows>,
     #[serde(skip)]
     pub format: Option<FileFormat>,
 }
@@ -462,6 +497,7 @@ pub fn validate_file(
         },
         problems: Vec::new(),
         row_problems: Vec::new(),
+        row_owner: Owner::File,
     };
     let mut header_quote = None;
     let format = ingest::read_records(file, |line, record| {
@@ -541,6 +577,8 @@ struct Validator<'f> {
     problems: Vec<Problem>,
     /// Problems of the current row (reused).
     row_problems: Vec<Problem>,
+    /// Whose the current row is (`File` while the header is read).
+    row_owner: Owner,
 }
 
 impl Validator<'_> {
@@ -572,6 +610,9 @@ impl Validator<'_> {
                 None if unknown >= MAX_UNKNOWN_COLUMNS => unknown += 1,
                 None => {
                     unknown += 1;
+                    // Masked before it is quoted: `{:?}` would escape a separator
+                    // (`\u{a0}`) and split the digits the mask looks for.
+                    let shown = mask_cpr(cell);
                     let (hint, hint_da) = match suggest(cell, column_names()) {
                         Some(c) => (
                             format!("; did you mean {c:?}?"),
@@ -586,10 +627,10 @@ impl Validator<'_> {
                         cell,
                         msg!(
                             format!(
-                                "column {cell:?} is not part of the format and is ignored{hint}"
+                                "column {shown:?} is not part of the format and is ignored{hint}"
                             ),
                             format!(
-                                "kolonnen {cell:?} er ikke en del af formatet og ignoreres{hint_da}"
+                                "kolonnen {shown:?} er ikke en del af formatet og ignoreres{hint_da}"
                             )
                         ),
                     ))
@@ -630,7 +671,7 @@ impl Validator<'_> {
                 c.danish(),
                 c.name()
             );
-            if let Some(found) = found {
+            if let Some(found) = found.map(mask_cpr) {
                 hint.push_str(&format!("; found {found:?} — a typo?"));
                 hint_da.push_str(&format!("; fandt {found:?} — en stavefejl?"));
             } else if record.len() == 1 {
@@ -666,14 +707,20 @@ impl Validator<'_> {
         });
     }
 
+    /// Every problem is made here, and everything in it that came from the file is masked
+    /// here: the value, the column (a header cell) and the reason (which may quote a value).
     fn problem(&self, line: u64, column: &str, code: Rule, value: &str, reason: Msg) -> Problem {
         Problem {
             file: self.name.clone(),
             line,
-            column: column.to_string(),
+            column: mask_cpr(column).into_owned(),
             code,
             value: safe_value(value),
-            reason,
+            reason: Msg {
+                en: mask::mask_string(reason.en),
+                da: mask::mask_string(reason.da),
+            },
+            owner: self.row_owner.clone(),
         }
     }
 
@@ -687,23 +734,47 @@ impl Validator<'_> {
         self.row_problems.clear();
         let header = self.header.take().expect("header is read first");
         let respondent = header.get(record, Column::RespondentId);
-        if !respondent.is_empty() && valid_respondent_id(respondent) {
+        self.row_owner = if usable_respondent_id(respondent) {
             if !self.report.respondent_ids.contains(respondent) {
                 self.report.respondent_ids.insert(respondent.to_string());
+                self.report
+                    .units
+                    .insert(respondent.to_string(), UnitRows::default());
             }
-        }
+            // Most files have one unit: its name is shared, not copied per row.
+            match &self.row_owner {
+                Owner::Unit(id) if **id == *respondent => self.row_owner.clone(),
+                _ => Owner::Unit(Arc::from(respondent)),
+            }
+        } else {
+            Owner::Unknown
+        };
         if self.unclosed_quote(line, record, header.width) {
             self.header = Some(header);
             return;
         }
         let accepted = self.check_row(line, record, &header);
         self.header = Some(header);
+        let unit = match &self.row_owner {
+            Owner::Unit(id) => self.report.units.get_mut(&**id),
+            _ => None,
+        };
         match accepted {
             Some(row) => {
                 self.report.rows_accepted += 1;
+                if let Some(u) = unit {
+                    u.rows_read += 1;
+                    u.rows_accepted += 1;
+                }
                 sink.accept(self.file, &row);
             }
-            None => self.report.rows_rejected += 1,
+            None => {
+                self.report.rows_rejected += 1;
+                if let Some(u) = unit {
+                    u.rows_read += 1;
+                    u.rows_rejected += 1;
+                }
+            }
         }
         self.problems.append(&mut self.row_problems);
     }
@@ -759,6 +830,13 @@ impl Validator<'_> {
         }
         self.report.rows_read += n as u64;
         self.report.rows_rejected += 1 + n as u64;
+        // The swallowed rows are the opening row's unit's: it sees them in its feedback.
+        if let Owner::Unit(id) = &self.row_owner
+            && let Some(u) = self.report.units.get_mut(&**id)
+        {
+            u.rows_read += 1 + n as u64;
+            u.rows_rejected += 1 + n as u64;
+        }
         true
     }
 
@@ -838,6 +916,19 @@ impl Validator<'_> {
         let respondent_id = match get(Column::RespondentId) {
             "" => {
                 self.required_empty_if_present(line, header, Column::RespondentId);
+                None
+            }
+            v if valid_respondent_id(v) && mask::has_cpr_like(v) => {
+                self.error(
+                    line,
+                    Column::RespondentId,
+                    Rule::E016,
+                    v,
+                    msg!(
+                        "an id with a number of 9 or more digits may be a CPR number, and ids are shown in every output",
+                        "et id med et tal på 9 cifre eller flere kan være et CPR-nummer, og id'er vises i alle output"
+                    ),
+                );
                 None
             }
             v if valid_respondent_id(v) => Some(v),
@@ -1460,6 +1551,11 @@ fn column_names() -> impl Iterator<Item = &'static str> {
     Column::ALL.into_iter().flat_map(|c| [c.name(), c.danish()])
 }
 
+/// A respondent_id that may name a unit in the outputs: valid, and not CPR-like (`E016`).
+fn usable_respondent_id(v: &str) -> bool {
+    valid_respondent_id(v) && !mask::has_cpr_like(v)
+}
+
 fn valid_respondent_id(v: &str) -> bool {
     (1..=64).contains(&v.len())
         && v.bytes()
@@ -1546,51 +1642,17 @@ fn cpr_format_reason(v: &str) -> Msg {
     }
 }
 
-/// Makes a value safe to show in any output: anything that looks like a CPR number (ten
-/// digits, a dash allowed after six) is masked as `DDMMYY-****`, and long values are cut.
+/// Makes a value safe to show in any output: CPR-like digits masked ([`mask::mask_cpr`]),
+/// then cut at 80 characters (masked first, so that a cut cannot leave digits unmasked).
 pub fn safe_value(v: &str) -> String {
     const MAX: usize = 80;
-    let mut out = String::with_capacity(v.len().min(MAX + 3));
-    // Only what can be shown, and the 11 characters a CPR-like run starting there may need:
-    // a 29 MB value must not become a 116 MB array of chars.
-    let chars: Vec<char> = v.chars().take(MAX + 12).collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if let Some(len) = cpr_like_at(&chars, i) {
-            out.extend(&chars[i..i + 6]);
-            out.push_str("-****");
-            i += len;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-        if out.chars().count() >= MAX {
-            out.push('…');
-            break;
-        }
+    let masked = mask_cpr(v);
+    if masked.chars().count() <= MAX {
+        return masked.into_owned();
     }
+    let mut out: String = masked.chars().take(MAX).collect();
+    out.push('…');
     out
-}
-
-/// Length of a CPR-like run starting at `i`: 9 or 10 digits (9: a CPR number that lost its
-/// leading zero in Excel), or 6 digits, a dash and 4 characters — not part of a longer run.
-fn cpr_like_at(chars: &[char], i: usize) -> Option<usize> {
-    if i > 0 && chars[i - 1].is_ascii_alphanumeric() {
-        return None;
-    }
-    let digits = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let end_ok = |j: usize| !chars.get(j).is_some_and(|c| c.is_ascii_alphanumeric());
-    if digits == 9 || digits == 10 {
-        return Some(digits);
-    }
-    if digits == 6
-        && chars.get(i + 6) == Some(&'-')
-        && (i + 7..i + 11).all(|j| chars.get(j).is_some_and(|c| c.is_ascii_alphanumeric()))
-        && end_ok(i + 11)
-    {
-        return Some(11);
-    }
-    None
 }
 
 #[cfg(test)]
@@ -1673,8 +1735,13 @@ mod tests {
         assert_eq!(safe_value("0101801234"), "010180-****");
         assert_eq!(safe_value("x 010180-1234 y"), "x 010180-**** y");
         assert_eq!(safe_value("010180-1AB2"), "010180-****");
-        assert_eq!(safe_value("101801234"), "101801-****");
-        assert_eq!(safe_value("12345678901"), "12345678901");
+        assert_eq!(safe_value("101801234"), "******-****");
+        assert_eq!(safe_value("12345678901"), "******-****");
+        assert_eq!(safe_value("010180 1234"), "010180-****");
+        assert_eq!(safe_value("x0101801234"), "x010180-****");
+        // A cut after the mask: no digits of the serial number at the end.
+        let long = format!("{}0101801234", "x".repeat(75));
+        assert_eq!(safe_value(&long), format!("{}01018…", "x".repeat(75)));
         assert_eq!(safe_value("2024"), "2024");
         assert!(safe_value(&"x".repeat(10_000)).chars().count() <= 81);
     }

@@ -303,7 +303,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                     Style::Messy => crate::synth::Style::Messy,
                 },
             };
-            let s = crate::synth::generate(&options, &args.out).map_err(Failure::cannot_run)?;
+            let s = crate::synth::write_to(&options, &args.out).map_err(Failure::cannot_run)?;
             eprintln!(
                 "hcount: wrote {} files, {} rows ({} persons, {} deliberately bad rows) to {}",
                 s.files,

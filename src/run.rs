@@ -246,12 +246,13 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let key = Key::from_file(&config.key_file)?;
     // The output folder is made first: with a memory limit, staging spools into it. If the
     // run fails, the folder is removed and an earlier output stays as it was.
-    let dir = crate::output::StagedDir::create(&config.out).map_err(|e| {
-        Failure::cannot_run(format!(
-            "{}: cannot create the output folder: {e}",
-            config.out.display()
-        ))
-    })?;
+    // --out is replaced as a whole: it must not hold or sit inside what the run reads.
+    let mut reads: Vec<&Path> = config.inputs.iter().map(PathBuf::as_path).collect();
+    reads.push(&config.key_file);
+    reads.extend(config.history.as_deref());
+    crate::output::check_apart(&config.out, &reads).map_err(Failure::cannot_run)?;
+    let dir = crate::output::StagedDir::create(&config.out, crate::output::RUN_MARKER)
+        .map_err(Failure::cannot_run)?;
     let out = dir.path().to_owned();
     let io = |what: &str, e: std::io::Error| Failure::cannot_run(format!("writing {what}: {e}"));
     let spool = match config.memory_limit {
@@ -458,7 +459,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         .map_err(|e| io("run.json", e))?;
 
     stage("report");
-    dir.commit().map_err(|e| {
+    dir.commit(crate::output::RUN_MARKER).map_err(|e| {
         Failure::cannot_run(format!(
             "{}: cannot move the output into place: {e}",
             config.out.display()

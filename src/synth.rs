@@ -594,6 +594,31 @@ fn quote(cell: &str, sep: &str) -> String {
     }
 }
 
+/// The file that marks a folder written by `hcount synth`, so that a later `synth --out` to
+/// the same folder may replace it (and no other folder). Not a `.csv`/`.xlsx`, so `run`
+/// ignores it.
+pub const MARKER: &str = "SYNTHETIC.txt";
+
+/// `hcount synth --out DIR`: generates into a folder beside `out` and swaps it into place,
+/// like `hcount run` (src/output.rs), with [`MARKER`] saying what the files are.
+pub fn write_to(opts: &SynthOptions, out: &Path) -> Result<SynthSummary, String> {
+    let dir = crate::output::StagedDir::create(out, MARKER)?;
+    let summary = generate(opts, dir.path()).map_err(|e| e.to_string())?;
+    let style = match opts.style {
+        Style::Plain => "plain",
+        Style::Messy => "messy",
+    };
+    let note = format!(
+        "Synthetic submissions made by `hcount synth`: no real persons.\n\
+         hcount synth --persons {} --files {} --seed {} --year {} --style {style}\n",
+        opts.persons, opts.files, opts.seed, opts.year
+    );
+    std::fs::write(dir.path().join(MARKER), note).map_err(|e| format!("{MARKER}: {e}"))?;
+    dir.commit(MARKER)
+        .map_err(|e| format!("{}: cannot move the files into place: {e}", out.display()))?;
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

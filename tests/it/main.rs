@@ -4,6 +4,7 @@ mod cli;
 mod dedup;
 mod handworked;
 mod outputs;
+mod outputs_safety;
 mod report;
 mod rules;
 mod submitters;

@@ -246,6 +246,10 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let key = Key::from_file(&config.key_file)?;
     // The output folder is made first: with a memory limit, staging spools into it. If the
     // run fails, the folder is removed and an earlier output stays as it was.
+    // A missing input is the clearer message, and needs no output folder touched.
+    if let Some(path) = config.inputs.iter().find(|p| std::fs::metadata(p).is_err()) {
+        ingest::discover(std::slice::from_ref(path)).map_err(Failure::cannot_run)?;
+    }
     // --out is replaced as a whole: it must not hold or sit inside what the run reads.
     let mut reads: Vec<&Path> = config.inputs.iter().map(PathBuf::as_path).collect();
     reads.push(&config.key_file);

@@ -60,7 +60,8 @@ struct RunArgs {
     /// Submission files (.csv, .xlsx) or folders of them (searched recursively).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output folder (replaced as a whole when the run completes).
+    /// Output folder (replaced as a whole when the run completes). It must lie outside the
+    /// inputs, and if it exists be empty or an earlier output of `hcount run`.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// File holding the HMAC key for the pseudonyms [env: HCOUNT_KEY_FILE]. The key itself
@@ -163,7 +164,8 @@ enum Style {
 
 #[derive(Debug, clap::Args)]
 struct SynthArgs {
-    /// Folder to write the submission files into.
+    /// Folder to write the submission files into (replaced as a whole; if it exists it must
+    /// be empty or an earlier output of `hcount synth`).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Number of distinct persons.

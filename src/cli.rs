@@ -68,7 +68,8 @@ struct RunArgs {
     /// Submission files (.csv, .xlsx) or folders of them (searched recursively).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output folder (replaced as a whole when the run completes).
+    /// Output folder (replaced as a whole when the run completes). It must lie outside the
+    /// inputs, and if it exists be empty or an earlier output of `hcount run`.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// File holding the HMAC key for the pseudonyms [env: HCOUNT_KEY_FILE]. The key itself
@@ -214,7 +215,8 @@ enum Style {
 
 #[derive(Debug, clap::Args)]
 struct SynthArgs {
-    /// Folder to write the submission files into.
+    /// Folder to write the submission files into (replaced as a whole; if it exists it must
+    /// be empty or an earlier output of `hcount synth`).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Number of distinct persons.
@@ -397,7 +399,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 format_version: args.format_version,
             };
             if args.panel {
-                let made = crate::synth::generate_panel(&options, &args.panel_years, &args.out)
+                let made = crate::synth::write_panel_to(&options, &args.panel_years, &args.out)
                     .map_err(Failure::cannot_run)?;
                 for (year, s) in made {
                     eprintln!(
@@ -411,7 +413,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 }
                 return Ok(exit::OK);
             }
-            let s = crate::synth::generate(&options, &args.out).map_err(Failure::cannot_run)?;
+            let s = crate::synth::write_to(&options, &args.out).map_err(Failure::cannot_run)?;
             eprintln!(
                 "hcount: wrote {} files, {} rows ({} persons, {} deliberately bad rows) to {}",
                 s.files,

@@ -250,12 +250,17 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     }
     // The output folder is made first: with a memory limit, staging spools into it. If the
     // run fails, the folder is removed and an earlier output stays as it was.
-    let dir = crate::output::StagedDir::create(&config.out).map_err(|e| {
-        Failure::cannot_run(format!(
-            "{}: cannot create the output folder: {e}",
-            config.out.display()
-        ))
-    })?;
+    // A missing input is the clearer message, and needs no output folder touched.
+    if let Some(path) = config.inputs.iter().find(|p| std::fs::metadata(p).is_err()) {
+        ingest::discover(std::slice::from_ref(path)).map_err(Failure::cannot_run)?;
+    }
+    // --out is replaced as a whole: it must not hold or sit inside what the run reads.
+    let mut reads: Vec<&Path> = config.inputs.iter().map(PathBuf::as_path).collect();
+    reads.push(&config.key_file);
+    reads.extend(config.history.as_deref());
+    crate::output::check_apart(&config.out, &reads).map_err(Failure::cannot_run)?;
+    let dir = crate::output::StagedDir::create(&config.out, crate::output::RUN_MARKER)
+        .map_err(Failure::cannot_run)?;
     let out = dir.path().to_owned();
     let io = |what: &str, e: std::io::Error| Failure::cannot_run(format!("writing {what}: {e}"));
     let spool = match config.memory_limit {
@@ -468,7 +473,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         .map_err(|e| io("run.json", e))?;
 
     stage("report");
-    dir.commit().map_err(|e| {
+    dir.commit(crate::output::RUN_MARKER).map_err(|e| {
         Failure::cannot_run(format!(
             "{}: cannot move the output into place: {e}",
             config.out.display()

@@ -710,6 +710,53 @@ fn quote(cell: &str, sep: &str) -> String {
     }
 }
 
+/// The file that marks a folder written by `hcount synth`, so that a later `synth --out` to
+/// the same folder may replace it (and no other folder). Not a `.csv`/`.xlsx`, so `run`
+/// ignores it.
+pub const MARKER: &str = "SYNTHETIC.txt";
+
+/// `hcount synth --out DIR`: generates into a folder beside `out` and swaps it into place,
+/// like `hcount run` (src/output.rs), with [`MARKER`] saying what the files are.
+pub fn write_to(opts: &SynthOptions, out: &Path) -> Result<SynthSummary, String> {
+    staged(opts, out, "", |dir| generate(opts, dir))
+}
+
+/// [`generate_panel`] into `out` the same way as [`write_to`]: staged, marked, swapped in.
+pub fn write_panel_to(
+    opts: &SynthOptions,
+    years: &[i32],
+    out: &Path,
+) -> Result<Vec<(i32, SynthSummary)>, String> {
+    let years_arg: Vec<String> = years.iter().map(|y| y.to_string()).collect();
+    let extra = format!(" --panel --panel-years {}", years_arg.join(","));
+    staged(opts, out, &extra, |dir| generate_panel(opts, years, dir))
+}
+
+/// Writes into a staged folder beside `out`, adds the marker that says what made it, and
+/// swaps it into place.
+fn staged<T>(
+    opts: &SynthOptions,
+    out: &Path,
+    extra_args: &str,
+    write: impl FnOnce(&Path) -> anyhow::Result<T>,
+) -> Result<T, String> {
+    let dir = crate::output::StagedDir::create(out, MARKER)?;
+    let made = write(dir.path()).map_err(|e| e.to_string())?;
+    let style = match opts.style {
+        Style::Plain => "plain",
+        Style::Messy => "messy",
+    };
+    let note = format!(
+        "Synthetic submissions made by `hcount synth`: no real persons.\n\
+         hcount synth --persons {} --files {} --seed {} --year {} --style {style} --format-version {}{extra_args}\n",
+        opts.persons, opts.files, opts.seed, opts.year, opts.format_version
+    );
+    std::fs::write(dir.path().join(MARKER), note).map_err(|e| format!("{MARKER}: {e}"))?;
+    dir.commit(MARKER)
+        .map_err(|e| format!("{}: cannot move the files into place: {e}", out.display()))?;
+    Ok(made)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

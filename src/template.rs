@@ -11,15 +11,50 @@ use crate::intake::spec::{self, Code, Column};
 
 /// Writes `hcount-skabelon.csv` and `hcount-skabelon.xlsx` into `dir`; returns their paths.
 pub fn write(dir: &Path, year: i32) -> Result<Vec<PathBuf>, String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "{} is a file, not a folder: choose a folder for --out. / {} er en fil, ikke en mappe.",
+            dir.display(),
+            dir.display()
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let csv_path = dir.join("hcount-skabelon.csv");
     let xlsx_path = dir.join("hcount-skabelon.xlsx");
+    // A template that is already there may be filled in: never overwrite it.
+    for path in [&csv_path, &xlsx_path] {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(format!(
+                "{} already exists (it may be filled in): hcount will not overwrite it. Move or rename it, or choose another --out. / {} findes allerede: flyt eller omdøb den, eller vælg en anden --out.",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    // Each file is written beside its place and renamed in, so a killed run leaves no
+    // half-written template.
+    let tmp = |p: &Path| {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        p.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    };
+    let (csv_tmp, xlsx_tmp) = (tmp(&csv_path), tmp(&xlsx_path));
     // `;` and a UTF-8 BOM: Danish Excel opens it with the right columns and letters.
     let header: Vec<&str> = Column::ALL.iter().map(|c| c.danish()).collect();
     let example = example_row(year);
     let text = format!("\u{FEFF}{}\r\n{}\r\n", header.join(";"), example.join(";"));
-    std::fs::write(&csv_path, text).map_err(|e| format!("{}: {e}", csv_path.display()))?;
-    xlsx(&xlsx_path, year).map_err(|e| format!("{}: {e}", xlsx_path.display()))?;
+    let written = std::fs::write(&csv_tmp, text)
+        .map_err(|e| format!("{}: {e}", csv_path.display()))
+        .and_then(|()| xlsx(&xlsx_tmp, year).map_err(|e| format!("{}: {e}", xlsx_path.display())))
+        .and_then(|()| {
+            std::fs::rename(&csv_tmp, &csv_path)
+                .and_then(|()| std::fs::rename(&xlsx_tmp, &xlsx_path))
+                .map_err(|e| format!("{}: {e}", dir.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&csv_tmp);
+        let _ = std::fs::remove_file(&xlsx_tmp);
+    }
+    written?;
     Ok(vec![csv_path, xlsx_path])
 }
 

@@ -57,17 +57,20 @@ pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(),
 }
 
 /// `hcount trends --warehouse DIR --out OUT`: OUT is written beside and renamed into place.
+/// What marks a folder as `hcount trends`' own, so that a later run may replace it.
+const TRENDS_MARKER: &str = "trends.html";
+
 pub fn trends(
     dir: &Path,
     out: &Path,
     options: &crate::publish::trends::TrendsOptions,
 ) -> Result<(), Failure> {
     let years = warehouse::years(dir).map_err(Failure::cannot_run)?;
-    let staged = crate::output::StagedDir::create(out)
+    let staged = crate::output::StagedDir::create(out, TRENDS_MARKER)
         .map_err(|e| Failure::cannot_run(format!("{}: {e}", out.display())))?;
     crate::publish::trends::render(&years, staged.path(), options).map_err(Failure::cannot_run)?;
     staged
-        .commit()
+        .commit(TRENDS_MARKER)
         .map_err(|e| Failure::cannot_run(format!("{}: {e}", out.display())))?;
     Ok(())
 }

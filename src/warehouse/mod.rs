@@ -309,7 +309,8 @@ pub fn store(
 
     let target = year_dir(dir, year);
     let replaced = manifest.years.contains_key(&year);
-    let staged = StagedDir::create(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+    let staged =
+        StagedDir::create(&target, "run.json").map_err(|e| format!("{}: {e}", target.display()))?;
     for name in RUN_FILES {
         let src = run_out.join(name);
         let dst = staged.path().join(name);
@@ -333,7 +334,7 @@ pub fn store(
     let linkage = linkage_tables(&all, threads)?;
     write_linkage(&linkage, year, staged.path(), min_cell)?;
     staged
-        .commit()
+        .commit("run.json")
         .map_err(|e| format!("{}: cannot move into place: {e}", target.display()))?;
 
     manifest.years.insert(
@@ -501,7 +502,7 @@ pub fn rekey(dir: &Path, old: &Key, new: &Key, threads: usize) -> Result<Rekeyed
     }
     let all = years(dir)?;
     let lock = Lock::take(dir)?;
-    let staged = StagedDir::create(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let staged = StagedDir::create(dir, MANIFEST).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (year, src) in &all {
         let dst = year_dir(staged.path(), *year);
         std::fs::create_dir_all(&dst).map_err(|e| format!("{}: {e}", dst.display()))?;
@@ -532,7 +533,7 @@ pub fn rekey(dir: &Path, old: &Key, new: &Key, threads: usize) -> Result<Rekeyed
     relink(staged.path(), threads)?;
     drop(lock);
     staged
-        .commit()
+        .commit(MANIFEST)
         .map_err(|e| format!("{}: cannot move into place: {e}", dir.display()))?;
     Ok(Rekeyed {
         years: all.iter().map(|(y, _)| *y).collect(),

@@ -6,6 +6,7 @@ mod form_v2;
 mod handworked;
 mod hostile;
 mod outputs;
+mod outputs_safety;
 mod privacy;
 mod report;
 mod rules;

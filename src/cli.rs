@@ -53,13 +53,29 @@ enum Command {
     Template(TemplateArgs),
     /// List the validation rules: code, meaning and how to fix.
     Rules,
+    /// The units of a count round's inbox: import them, issue and revoke their tokens.
+    Units(crate::inbox::commands::UnitsArgs),
+    /// Put a file that came by another channel into the inbox as a unit's upload; show a
+    /// unit's versions, restore one, confirm a held upload, record "no homeless persons".
+    Inbox(crate::inbox::commands::InboxArgs),
+    /// Where the count round stands: units asked and answered, by respondent type,
+    /// municipality and region; who has not answered; rejected rows outstanding.
+    Status(crate::inbox::commands::StatusArgs),
 }
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Submission files (.csv, .xlsx) or folders of them (searched recursively).
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(
+        required_unless_present = "inbox",
+        conflicts_with = "inbox",
+        value_name = "INPUT"
+    )]
     inputs: Vec<PathBuf>,
+    /// Count the inbox of a count round instead of files: the version that counts of every
+    /// unit. The report gains the response rates.
+    #[arg(long, value_name = "DIR")]
+    inbox: Option<PathBuf>,
     /// Output folder (replaced as a whole when the run completes).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -264,6 +280,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 quiet: args.quiet,
                 lang: args.lang,
                 history: args.history,
+                inbox: args.inbox,
             };
             let summary = run::run(&config)?;
             if !config.quiet {
@@ -336,6 +353,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print!("{}", summary::rules_text());
             Ok(exit::OK)
         }
+        Command::Units(args) => crate::inbox::commands::units(args),
+        Command::Inbox(args) => crate::inbox::commands::inbox(args),
+        Command::Status(args) => crate::inbox::commands::status(args),
     }
 }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod dedup;
 mod handworked;
+mod inbox;
 mod outputs;
 mod report;
 mod rules;

@@ -239,6 +239,25 @@ pub fn read_records(
     }
 }
 
+/// [`read_records`] for a file whose bytes are held in memory (`Some`): an upload to the inbox,
+/// which is never written to disk. `file.path` is then not read; `None` reads it as usual.
+pub fn read_records_in(
+    file: &SourceFile,
+    bytes: Option<&[u8]>,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    match (bytes, file.kind) {
+        (None, _) => read_records(file, on_record),
+        (Some(b), FileKind::Csv) => read_csv_from(b, on_record),
+        (Some(b), FileKind::Xlsx) => {
+            xlsx_magic(b)?;
+            let workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(b))
+                .map_err(|e| FileError::Xlsx(e.to_string()))?;
+            read_workbook(workbook, on_record)
+        }
+    }
+}
+
 /// What was detected about a file, for messages ("the file uses `;`").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileFormat {
@@ -249,9 +268,16 @@ pub struct FileFormat {
 
 fn read_csv(
     path: &Path,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    read_csv_from(File::open(path)?, on_record)
+}
+
+fn read_csv_from(
+    input: impl Read,
     mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
-    let mut reader = BufReader::with_capacity(SNIFF_BYTES, File::open(path)?);
+    let mut reader = BufReader::with_capacity(SNIFF_BYTES, input);
     let head = reader.fill_buf()?;
     let bom = head.starts_with(b"\xEF\xBB\xBF");
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
@@ -531,19 +557,31 @@ fn detect_delimiter(body: &[u8]) -> u8 {
 
 fn read_xlsx(
     path: &Path,
-    mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
-    use calamine::{Data, Reader};
     // An .xlsx file is a zip archive; anything else with that name is a mistake to explain.
     let mut magic = [0u8; 4];
     let n = File::open(path)?.read(&mut magic)?;
-    if n < 4 || &magic != b"PK\x03\x04" {
+    xlsx_magic(&magic[..n])?;
+    let workbook =
+        calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
+    read_workbook(workbook, on_record)
+}
+
+fn xlsx_magic(head: &[u8]) -> Result<(), FileError> {
+    if !head.starts_with(b"PK\x03\x04") {
         return Err(FileError::Xlsx(
             "the file is named .xlsx but is not an Excel workbook; if it is a CSV file, rename it to .csv".into(),
         ));
     }
-    let mut workbook =
-        calamine::open_workbook_auto(path).map_err(|e| FileError::Xlsx(e.to_string()))?;
+    Ok(())
+}
+
+fn read_workbook<RS: std::io::Read + std::io::Seek>(
+    mut workbook: calamine::Sheets<RS>,
+    mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    use calamine::{Data, Reader};
     let format = FileFormat {
         delimiter: None,
         encoding: None,

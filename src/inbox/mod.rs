@@ -678,6 +678,7 @@ impl Inbox {
         }
         let mut sources = Vec::with_capacity(files.len());
         let mut names = BTreeSet::new();
+        let mut names_in_order = Vec::with_capacity(files.len());
         for f in files {
             let base = f
                 .name
@@ -699,6 +700,7 @@ impl Inbox {
             if base.starts_with('.') || base.chars().any(char::is_control) {
                 return refused(format!("{:?} is not a usable file name", f.name));
             }
+            names_in_order.push(base.clone());
             if !names.insert(base.clone()) {
                 return refused(format!("two files are both called {base:?}; rename one"));
             }
@@ -770,7 +772,8 @@ impl Inbox {
         };
         let shas: Vec<&str> = meta.files.iter().map(|f| f.sha256.as_str()).collect();
         let record = NewVersion {
-            files: files.iter().map(|f| f.name.clone()).collect(),
+            // Base names only: the sender's folders may name a person (C:\Users\…).
+            files: names_in_order,
             sha256: shas.join(","),
             rows_read: reports.iter().map(|r| r.rows_read).sum(),
             rows_accepted: reports.iter().map(|r| r.rows_accepted).sum(),

@@ -580,3 +580,115 @@ fn killed_uploads_lose_nothing_and_leave_no_half_slice() {
     );
     assert_eq!(round.counted(), "3001");
 }
+
+/// The store's API as the web inbox uses it: tokens sign in until revoked, a reissued token
+/// replaces the old one, the coordinator's token is its own, a unit's problems hold only its
+/// own rows, and the audit log cannot be changed.
+#[test]
+fn tokens_problems_and_the_append_only_audit_log() {
+    use hcount::inbox::{Actor, Inbox, UploadFile, UploadOutcome};
+    let ws = Workspace::new();
+    let inbox = Inbox::open(&ws.path().join("inbox")).unwrap();
+    let issued = inbox
+        .import_units(b"respondent_id,name,respondent_type,municipality\nA-1,Herberg,shelter,101\nB-2,Sygehus,hospital,751\n")
+        .unwrap();
+    let token = &issued[0].1;
+    assert_eq!(
+        inbox.unit_for_token(token).unwrap().unwrap().respondent_id,
+        "A-1"
+    );
+    assert_eq!(
+        inbox
+            .unit_for_token(&format!(" {token}\n"))
+            .unwrap()
+            .unwrap()
+            .respondent_id,
+        "A-1"
+    );
+    assert!(inbox.unit_for_token("not a token").unwrap().is_none());
+    assert!(
+        inbox
+            .unit_for_token(&issued[1].1)
+            .unwrap()
+            .unwrap()
+            .respondent_id
+            == "B-2"
+    );
+    assert!(!inbox.is_coordinator(token).unwrap());
+    let coordinator = inbox.issue_coordinator_token().unwrap();
+    assert!(inbox.is_coordinator(&coordinator).unwrap());
+    assert!(inbox.unit_for_token(&coordinator).unwrap().is_none());
+    inbox.revoke_token("A-1", Actor::Coordinator).unwrap();
+    assert!(inbox.unit_for_token(token).unwrap().is_none());
+    let new = inbox.reissue_token("A-1", Actor::Coordinator).unwrap();
+    assert!(inbox.unit_for_token(token).unwrap().is_none());
+    assert_eq!(
+        inbox.unit_for_token(&new).unwrap().unwrap().respondent_id,
+        "A-1"
+    );
+    assert!(inbox.reissue_token("Z-9", Actor::Coordinator).is_err());
+
+    // A's file carries a row of B that is also invalid (bad municipality): A sees only
+    // that the row is refused, not B's value or B's other problems.
+    let mut r = rows("A-1", "101", 0..2);
+    r.push(row(&[
+        ("respondent_id", "B-2"),
+        ("municipality", "998"),
+        ("cpr", &cpr(7)),
+    ]));
+    r.push(row(&[("respondent_id", "A-1"), ("municipality", "997")]));
+    let key = hcount::intake::pseudonymise::Key::from_file(&ws.key()).unwrap();
+    let file = UploadFile {
+        name: r"C:\Users\x\Desktop\a.csv".into(),
+        bytes: csv(&r).into_bytes(),
+    };
+    let outcome = inbox
+        .submit("A-1", &[file], &key, Actor::Unit, false)
+        .unwrap();
+    let UploadOutcome::Stored(upload) = outcome else {
+        panic!("held")
+    };
+    assert_eq!(
+        upload.version.files,
+        ["a.csv"],
+        "the folder on the sender's machine is not kept"
+    );
+    assert_eq!(
+        (upload.version.rows_accepted, upload.version.rows_rejected),
+        (2, 2)
+    );
+    let problems = inbox.problems("A-1", 1).unwrap();
+    let codes: Vec<(u64, &str, &str)> = problems
+        .iter()
+        .map(|p| (p.line, p.code.code(), p.column.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [(4, "E006", "respondent_id"), (5, "E012", "municipality")],
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .all(|p| &*p.file == "A-1/a.csv" && !p.value.contains("998"))
+    );
+    assert!(inbox.problems("A-1", 2).is_err());
+
+    let audit = inbox.audit(Some("A-1")).unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "unit_added",
+            "token_revoked",
+            "token_reissued",
+            "upload_stored"
+        ]
+    );
+    assert_eq!(audit[3].rows_rejected, Some(2));
+    assert_eq!(audit[3].sha256.as_deref().map(str::len), Some(64));
+    let db = rusqlite::Connection::open(ws.path().join("inbox/inbox.sqlite")).unwrap();
+    assert!(db.execute("DELETE FROM audit", []).is_err());
+    assert!(db.execute("UPDATE audit SET action = 'x'", []).is_err());
+    assert_eq!(inbox.audit(None).unwrap().len(), 6);
+}

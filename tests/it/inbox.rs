@@ -692,3 +692,74 @@ fn tokens_problems_and_the_append_only_audit_log() {
     assert!(db.execute("UPDATE audit SET action = 'x'", []).is_err());
     assert_eq!(inbox.audit(None).unwrap().len(), 6);
 }
+
+/// An .xlsx upload is read from memory, and `inbox add` prints what `validate` prints for the
+/// same file (the file named `<unit>/<file>`).
+#[test]
+fn an_xlsx_upload_says_what_validate_says() {
+    let round = Round::new(&[("A-1", "shelter", "101")]);
+    let mut r = rows("A-1", "101", 0..3);
+    r.push(row(&[("respondent_id", "A-1"), ("situation", "street")]));
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (j, c) in crate::util::COLUMNS.iter().enumerate() {
+        sheet.write_string(0, j as u16, *c).unwrap();
+    }
+    for (i, cells) in r.iter().enumerate() {
+        for (j, v) in cells.iter().enumerate() {
+            sheet.write_string(i as u32 + 1, j as u16, v).unwrap();
+        }
+    }
+    let path = round.ws.path().join("a.xlsx");
+    book.save(&path).unwrap();
+    let validate = hcount().arg("validate").arg(&path).output().unwrap();
+    assert_eq!(validate.status.code(), Some(1));
+    let add = round.add_command("A-1", &[]).arg(&path).output().unwrap();
+    assert_eq!(add.status.code(), Some(1), "{}", stderr(&add));
+    assert_eq!(
+        stdout(&add),
+        stdout(&validate).replace("a.xlsx", "A-1/a.xlsx")
+    );
+    assert!(stdout(&add).contains("E003"), "{}", stdout(&add));
+}
+
+/// Many units uploading at once: every upload is stored (writers wait their turn).
+#[test]
+fn concurrent_uploads_of_many_units_are_all_stored() {
+    let units: Vec<(String, &str, &str)> = (0..8)
+        .map(|i| (format!("U-{i}"), "shelter", "101"))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> =
+        units.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+    let round = Round::new(&refs);
+    let children: Vec<_> = units
+        .iter()
+        .enumerate()
+        .map(|(i, (unit, _, _))| {
+            let p = round.ws.path().join(format!("{unit}.csv"));
+            std::fs::write(&p, csv(&rows(unit, "101", i * 100..i * 100 + 50))).unwrap();
+            round
+                .add_command(unit, &[])
+                .arg(p)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let status = hcount()
+        .args(["status", "--inbox"])
+        .arg(round.inbox())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&status).starts_with("Count 2024: 8 of 8 units answered"),
+        "{}",
+        stdout(&status)
+    );
+    assert_eq!(round.counted(), "400");
+}

@@ -279,7 +279,29 @@ impl Inbox {
         };
         let conn = db::open(&inbox.db_path(), true)?;
         inbox.check_schema(&conn)?;
+        inbox.remove_stale_temp_files();
         Ok(inbox)
+    }
+
+    /// Temp files of slices whose writer was killed before the rename. Only old ones: a
+    /// younger one may be another process's upload in progress.
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("slices")) else {
+            return;
+        };
+        let hour = std::time::Duration::from_secs(3600);
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > hour);
+            if name.starts_with(".slice-") && name.ends_with(".tmp") && old {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Opens an existing inbox; refuses a folder that is not one (a typo in `--inbox` must

@@ -21,7 +21,8 @@ hcount validates every row, replaces CPR numbers with keyed pseudonyms, finds th
 are the same person, classifies each person by the most acute situation reported, and writes \
 the national and municipal tables.
 
-Exit codes: 0 done; 1 rows were rejected (validate, or run --strict); 2 could not run.";
+Exit codes: 0 done; 1 rows were rejected (validate, or run --strict); 2 could not run; 3 an \
+inbox upload was held (see `hcount inbox add --help`).";
 
 #[derive(Debug, Parser)]
 #[command(name = "hcount", version, about = ABOUT, long_about = LONG_ABOUT)]

@@ -21,7 +21,8 @@ hcount validates every row, replaces CPR numbers with keyed pseudonyms, finds th
 are the same person, classifies each person by the most acute situation reported, and writes \
 the national and municipal tables.
 
-Exit codes: 0 done; 1 rows were rejected (validate, or run --strict); 2 could not run.";
+Exit codes: 0 done; 1 rows were rejected (validate, or run --strict); 2 could not run; 3 an \
+inbox upload was held (see `hcount inbox add --help`).";
 
 #[derive(Debug, Parser)]
 #[command(name = "hcount", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -61,13 +62,29 @@ enum Command {
     /// under a new key (no CPR numbers needed), atomically. Later runs give the first key
     /// with --key-file and each re-keying's key with --chain-key-file.
     Rekey(RekeyArgs),
+    /// The units of a count round's inbox: import them, issue and revoke their tokens.
+    Units(crate::inbox::commands::UnitsArgs),
+    /// Put a file that came by another channel into the inbox as a unit's upload; show a
+    /// unit's versions, restore one, confirm a held upload, record "no homeless persons".
+    Inbox(crate::inbox::commands::InboxArgs),
+    /// Where the count round stands: units asked and answered, by respondent type,
+    /// municipality and region; who has not answered; rejected rows outstanding.
+    Status(crate::inbox::commands::StatusArgs),
 }
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Submission files (.csv, .xlsx) or folders of them (searched recursively).
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(
+        required_unless_present = "inbox",
+        conflicts_with = "inbox",
+        value_name = "INPUT"
+    )]
     inputs: Vec<PathBuf>,
+    /// Count the inbox of a count round instead of files: the version that counts of every
+    /// unit. The report gains the response rates.
+    #[arg(long, value_name = "DIR")]
+    inbox: Option<PathBuf>,
     /// Output folder (replaced as a whole when the run completes). It must lie outside the
     /// inputs, and if it exists be empty or an earlier output of `hcount run`.
     #[arg(long, value_name = "DIR")]
@@ -342,6 +359,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 quiet: args.quiet,
                 lang: args.lang,
                 history: args.history,
+                inbox: args.inbox,
             };
             // The keys of a warehouse are read before the long work, so a wrong one fails fast.
             let chain = match &args.warehouse {
@@ -475,6 +493,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             );
             Ok(exit::OK)
         }
+        Command::Units(args) => crate::inbox::commands::units(args),
+        Command::Inbox(args) => crate::inbox::commands::inbox(args),
+        Command::Status(args) => crate::inbox::commands::status(args),
     }
 }
 

@@ -10,6 +10,7 @@ pub use hcount_intake as intake;
 
 pub mod cli;
 pub mod count;
+pub mod inbox;
 pub mod output;
 pub mod privacy;
 pub mod progress;

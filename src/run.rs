@@ -40,6 +40,8 @@ pub struct RunConfig {
     pub lang: crate::publish::report::Lang,
     /// `--history DIR`; `None`: the copy shipped with the project.
     pub history: Option<PathBuf>,
+    /// `--inbox DIR`: count the inbox's slices instead of `inputs`.
+    pub inbox: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,7 +265,8 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         .map_err(Failure::cannot_run)?;
     let out = dir.path().to_owned();
     let io = |what: &str, e: std::io::Error| Failure::cannot_run(format!("writing {what}: {e}"));
-    let spool = match config.memory_limit {
+    // Slices from an inbox are already staged: they are counted from memory.
+    let spool = match config.memory_limit.filter(|_| config.inbox.is_none()) {
         Some(_) => {
             let dir = out.join(".staging");
             std::fs::create_dir_all(&dir).map_err(|e| io(".staging", e))?;
@@ -271,14 +274,29 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         }
         None => None,
     };
-    let (intake, sinks) = intake(
-        &config.inputs,
-        config.year,
-        false,
-        config.threads,
-        config.quiet,
-        || StagingBuilder::new(key.clone(), spool.clone()),
-    )?;
+    let (intake, sinks, inbox) = match &config.inbox {
+        None => {
+            let (intake, sinks) = intake(
+                &config.inputs,
+                config.year,
+                false,
+                config.threads,
+                config.quiet,
+                || StagingBuilder::new(key.clone(), spool.clone()),
+            )?;
+            (intake, sinks, None)
+        }
+        Some(dir) => {
+            let gathered = crate::inbox::Inbox::open_existing(dir)?.gather(&key)?;
+            if let Some(y) = config.year.filter(|&y| y != gathered.year.year) {
+                return Err(Failure::cannot_run(format!(
+                    "--year {y}: the inbox counts {} (its uploads were checked against that year)",
+                    gathered.year.year
+                )));
+            }
+            (gathered.intake(), Vec::new(), Some(gathered))
+        }
+    };
     let ingest_done = started.elapsed();
     if config.strict && intake.rows_rejected() > 0 {
         return Err(Failure {
@@ -293,6 +311,10 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     for sink in sinks {
         batches.extend(sink.finish().map_err(|e| io("staging", e))?);
     }
+    let inbox = inbox.map(|mut g| {
+        batches.append(&mut g.batches);
+        g
+    });
     let staging = match &spool {
         Some(dir) => engine::Staging::Files(dir.clone()),
         None => engine::Staging::Memory(batches),
@@ -309,12 +331,15 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     )
     .map_err(|e| io("warnings.csv", e))?;
 
-    let input_hashes: Vec<(String, u64, String)> = intake
-        .files
-        .par_iter()
-        .map(|f| hash_file(&f.path).map(|(size, h)| (f.name.clone(), size, h)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| io("input hashes", e))?;
+    let input_hashes: Vec<(String, u64, String)> = match &inbox {
+        Some(g) => g.input_hashes(),
+        None => intake
+            .files
+            .par_iter()
+            .map(|f| hash_file(&f.path).map(|(size, h)| (f.name.clone(), size, h)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| io("input hashes", e))?,
+    };
     let queries = query_hashes();
     let metadata = vec![
         (
@@ -453,6 +478,14 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     tables::write_file(&out.join("run.json"), format!("{json}\n").as_bytes())
         .map_err(|e| io("run.json", e))?;
 
+    if let Some(g) = &inbox {
+        // Only from an inbox: who was asked and who answered, for the report.
+        tables::write_file(
+            &out.join("response.csv"),
+            g.status.response_csv().as_bytes(),
+        )
+        .map_err(|e| io("response.csv", e))?;
+    }
     stage("tables");
     let report_start = started.elapsed();
     crate::publish::report::render(
@@ -515,7 +548,7 @@ pub fn load_history(dir: Option<&Path>) -> Result<crate::publish::history::Histo
 }
 
 /// The year of the latest count held by today (counts are in week 6 of even years).
-fn latest_count_year() -> i32 {
+pub fn latest_count_year() -> i32 {
     use chrono::Datelike;
     let today = chrono::Local::now().date_naive();
     let mut y = today.year();

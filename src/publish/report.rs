@@ -61,6 +61,9 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
         },
         None => context,
     };
+    let response =
+        minijinja::Value::from(minijinja::value::Serde(&response_rates(dir, options.lang)?));
+    let context = minijinja::context! { response => response, ..context };
 
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|name| {
@@ -899,4 +902,38 @@ fn context(
     }
     ctx = minijinja::context! { charts => list, ..ctx };
     Ok(ctx)
+}
+
+/// The response rates of a run from an inbox (`response.csv`, written by `run --inbox`);
+/// `None` for a run from files, whose report has no such section.
+fn response_rates(dir: &Path, lang: Lang) -> Result<Option<Vec<serde_json::Value>>, String> {
+    let path = dir.join("response.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let table = read_table(&path)?;
+    let da = lang == Lang::Da;
+    let rows = table
+        .rows
+        .iter()
+        .map(|r| {
+            let label = match r[0].as_str() {
+                "total" => if da { "I alt" } else { "Total" }.to_string(),
+                "respondent_type" => spec::find_code(&spec::RESPONDENT_TYPES, &r[1])
+                    .map(|c| if da { c.label_da } else { c.label_en }.to_string())
+                    .unwrap_or_else(|| r[1].clone()),
+                _ => r[1].clone(),
+            };
+            let n = |s: &str| num(s.parse().unwrap_or(0), lang);
+            serde_json::json!({
+                "breakdown": r[0],
+                "label": label,
+                "asked": n(&r[2]),
+                "answered": n(&r[3]),
+                "answered_none": n(&r[4]),
+                "rate": if da { r[5].replace('.', ",") } else { r[5].clone() },
+            })
+        })
+        .collect();
+    Ok(Some(rows))
 }

@@ -5,6 +5,7 @@ mod dedup;
 mod form_v2;
 mod handworked;
 mod hostile;
+mod inbox;
 mod outputs;
 mod outputs_safety;
 mod privacy;

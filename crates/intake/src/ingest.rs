@@ -319,6 +319,25 @@ pub fn read_records(
     }
 }
 
+/// [`read_records`] for a file whose bytes are held in memory (`Some`): an upload to the inbox,
+/// which is never written to disk. `file.path` is then not read; `None` reads it as usual.
+pub fn read_records_in(
+    file: &SourceFile,
+    bytes: Option<&[u8]>,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    match (bytes, file.kind) {
+        (None, _) => read_records(file, on_record),
+        (Some(b), FileKind::Csv) => read_csv_from(b, on_record),
+        (Some(b), FileKind::Xlsx) => {
+            xlsx_magic(b)?;
+            let workbook: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(b))
+                .map_err(|e: calamine::XlsxError| FileError::Xlsx(e.to_string()))?;
+            read_workbook(workbook, on_record)
+        }
+    }
+}
+
 /// What was detected about a file, for messages ("the file uses `;`").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileFormat {
@@ -329,9 +348,16 @@ pub struct FileFormat {
 
 fn read_csv(
     path: &Path,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    read_csv_from(File::open(path)?, on_record)
+}
+
+fn read_csv_from(
+    input: impl Read,
     mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
-    let mut reader = BufReader::with_capacity(SNIFF_BYTES, File::open(path)?);
+    let mut reader = BufReader::with_capacity(SNIFF_BYTES, input);
     let head = reader.fill_buf()?;
     let bom = head.starts_with(b"\xEF\xBB\xBF");
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
@@ -671,19 +697,32 @@ fn detect_delimiter(body: &[u8]) -> u8 {
 /// range: one value in a far cell (XFD1048576) costs one wide row, not 17 billion cells.
 fn read_xlsx(
     path: &Path,
-    mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
+    on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
-    use calamine::Reader;
     // An .xlsx file is a zip archive; anything else with that name is a mistake to explain.
     let mut magic = [0u8; 4];
     let n = File::open(path)?.read(&mut magic)?;
-    if n < 4 || &magic != b"PK\x03\x04" {
+    xlsx_magic(&magic[..n])?;
+    let workbook: calamine::Xlsx<_> = calamine::open_workbook(path)
+        .map_err(|e: calamine::XlsxError| FileError::Xlsx(e.to_string()))?;
+    read_workbook(workbook, on_record)
+}
+
+fn xlsx_magic(head: &[u8]) -> Result<(), FileError> {
+    if !head.starts_with(b"PK\x03\x04") {
         return Err(FileError::Xlsx(
             "the file is named .xlsx but is not an Excel workbook; if it is a CSV file, rename it to .csv".into(),
         ));
     }
-    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path)
-        .map_err(|e: calamine::XlsxError| FileError::Xlsx(e.to_string()))?;
+    Ok(())
+}
+
+/// The body of [`read_xlsx`], for a workbook read from a file or from memory (an upload).
+fn read_workbook<RS: std::io::Read + std::io::Seek>(
+    mut workbook: calamine::Xlsx<RS>,
+    mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
+) -> Result<FileFormat, FileError> {
+    use calamine::Reader;
     let format = FileFormat {
         delimiter: None,
         encoding: None,
@@ -748,8 +787,8 @@ fn read_xlsx(
 }
 
 /// The cells of one worksheet, row by row, as text.
-struct SheetCells<'a> {
-    reader: calamine::XlsxCellReader<'a, std::io::BufReader<File>>,
+struct SheetCells<'a, RS: std::io::Read + std::io::Seek> {
+    reader: calamine::XlsxCellReader<'a, RS>,
     /// A cell read past the end of the previous row: (row, column, text).
     pending: Option<(u32, u32, String)>,
     /// The last row handed out (rows must come in order).
@@ -761,11 +800,11 @@ struct SheetCells<'a> {
     sheet: String,
 }
 
-impl<'a> SheetCells<'a> {
+impl<'a, RS: std::io::Read + std::io::Seek> SheetCells<'a, RS> {
     fn open(
-        workbook: &'a mut calamine::Xlsx<std::io::BufReader<File>>,
+        workbook: &'a mut calamine::Xlsx<RS>,
         name: &str,
-    ) -> Result<SheetCells<'a>, FileError> {
+    ) -> Result<SheetCells<'a, RS>, FileError> {
         let reader = workbook
             .worksheet_cells_reader(name)
             .map_err(|e| FileError::Xlsx(format!("sheet {name:?}: {e}")))?;

@@ -463,10 +463,14 @@ pub struct FileOutcome {
 /// The count year a file declares: the `count_year` of its first data row, if valid. Used to
 /// pick the run's year when `--year` is not given (see `docs/DECISIONS.md`).
 pub fn peek_year(file: &SourceFile) -> Option<i32> {
+    peek_year_in(file, None)
+}
+
+fn peek_year_in(file: &SourceFile, bytes: Option<&[u8]>) -> Option<i32> {
     let mut column = None;
     let mut year = None;
     let mut header_seen = false;
-    let _ = ingest::read_records(file, |_, record| {
+    let _ = ingest::read_records_in(file, bytes, |_, record| {
         if !header_seen {
             header_seen = true;
             column = (0..record.len())
@@ -485,6 +489,31 @@ pub fn validate_file(
     year: CountYear,
     sink: &mut dyn RowSink,
 ) -> Result<FileOutcome, FileError> {
+    validate_source(file, None, year, sink)
+}
+
+/// [`validate_file`] for a file held in memory (an upload to the inbox, never written to
+/// disk); `file` gives its name and kind.
+pub fn validate_bytes(
+    file: &SourceFile,
+    bytes: &[u8],
+    year: CountYear,
+    sink: &mut dyn RowSink,
+) -> Result<FileOutcome, FileError> {
+    validate_source(file, Some(bytes), year, sink)
+}
+
+/// [`peek_year`] for a file held in memory.
+pub fn peek_year_bytes(file: &SourceFile, bytes: &[u8]) -> Option<i32> {
+    peek_year_in(file, Some(bytes))
+}
+
+fn validate_source(
+    file: &SourceFile,
+    bytes: Option<&[u8]>,
+    year: CountYear,
+    sink: &mut dyn RowSink,
+) -> Result<FileOutcome, FileError> {
     let name: Arc<str> = Arc::from(file.name.as_str());
     let mut v = Validator {
         file,
@@ -500,7 +529,7 @@ pub fn validate_file(
         row_owner: Owner::File,
     };
     let mut header_quote = None;
-    let format = ingest::read_records(file, |line, record| {
+    let format = ingest::read_records_in(file, bytes, |line, record| {
         if v.header.is_none() {
             if !record.quoted_lines().is_empty() {
                 // A column name never holds a line break: a quote in the header that runs

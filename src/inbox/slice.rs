@@ -1,0 +1,226 @@
+//! A unit's slice: one Parquet file under `slices/` holding exactly what staging would have
+//! made of the unit's files (pseudonymised rows, the staging schema) and, in the file's
+//! key-value metadata, each file's report and problems (values already masked). Written
+//! atomically: temp file, fsync, rename, fsync of the folder.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::file::metadata::KeyValue;
+use datafusion::parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use crate::count::staging;
+use crate::intake::validate::{FileReport, Msg, Owner, Problem, Rule, UnitRows};
+
+const META_KEY: &str = "hcount.inbox.slice";
+
+/// What a slice holds besides its rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SliceMeta {
+    pub respondent_id: String,
+    pub count_year: i32,
+    pub files: Vec<SliceFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SliceFile {
+    /// The name rows carry in every output: `<respondent_id>/<file name>`.
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub respondent_ids: BTreeSet<String>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub warnings: u64,
+    /// Rows read, accepted and rejected of each unit in the file (feedback shows a unit only
+    /// its own rows).
+    #[serde(default)]
+    pub units: BTreeMap<String, [u64; 3]>,
+    pub problems: Vec<StoredProblem>,
+}
+
+/// A [`Problem`] as stored (its value is the masked one `validate` shows).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredProblem {
+    pub line: u64,
+    pub column: String,
+    pub code: String,
+    pub value: String,
+    pub en: String,
+    pub da: String,
+    /// Whose row the problem is about: `file` (the file as a whole), `unit:<respondent_id>`,
+    /// or `unknown` (a row without a usable respondent_id).
+    #[serde(default)]
+    pub owner: String,
+}
+
+impl SliceFile {
+    pub fn new(
+        name: String,
+        bytes: u64,
+        sha256: String,
+        report: &FileReport,
+        problems: &[Problem],
+    ) -> SliceFile {
+        SliceFile {
+            name,
+            bytes,
+            sha256,
+            respondent_ids: report.respondent_ids.clone(),
+            rows_read: report.rows_read,
+            rows_accepted: report.rows_accepted,
+            rows_rejected: report.rows_rejected,
+            warnings: report.warnings,
+            units: report
+                .units
+                .iter()
+                .map(|(id, u)| (id.clone(), [u.rows_read, u.rows_accepted, u.rows_rejected]))
+                .collect(),
+            problems: problems
+                .iter()
+                .map(|p| StoredProblem {
+                    owner: match &p.owner {
+                        Owner::File => "file".to_string(),
+                        Owner::Unit(id) => format!("unit:{id}"),
+                        Owner::Unknown => "unknown".to_string(),
+                    },
+                    line: p.line,
+                    column: p.column.clone(),
+                    code: p.code.code().to_string(),
+                    value: p.value.clone(),
+                    en: p.reason.en.clone(),
+                    da: p.reason.da.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn report(&self) -> FileReport {
+        FileReport {
+            file: self.name.clone(),
+            respondent_ids: self.respondent_ids.clone(),
+            rows_read: self.rows_read,
+            rows_accepted: self.rows_accepted,
+            rows_rejected: self.rows_rejected,
+            warnings: self.warnings,
+            units: self
+                .units
+                .iter()
+                .map(|(id, [read, accepted, rejected])| {
+                    let rows = UnitRows {
+                        rows_read: *read,
+                        rows_accepted: *accepted,
+                        rows_rejected: *rejected,
+                    };
+                    (id.clone(), rows)
+                })
+                .collect(),
+            format: None,
+        }
+    }
+
+    pub fn problems(&self) -> Vec<Problem> {
+        let file: Arc<str> = Arc::from(self.name.as_str());
+        self.problems
+            .iter()
+            .filter_map(|p| {
+                Some(Problem {
+                    file: file.clone(),
+                    line: p.line,
+                    column: p.column.clone(),
+                    code: *Rule::ALL.iter().find(|r| r.code() == p.code)?,
+                    value: p.value.clone(),
+                    reason: Msg {
+                        en: p.en.clone(),
+                        da: p.da.clone(),
+                    },
+                    owner: match p.owner.as_str() {
+                        "file" => Owner::File,
+                        "unknown" => Owner::Unknown,
+                        o => match o.strip_prefix("unit:") {
+                            Some(id) => Owner::Unit(Arc::from(id)),
+                            None => Owner::File,
+                        },
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// Writes the slice to `path` atomically.
+pub fn write(path: &Path, batches: &[RecordBatch], meta: &SliceMeta) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let json = serde_json::to_string(meta).map_err(std::io::Error::other)?;
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![KeyValue::new(META_KEY.to_string(), json)]))
+        .build();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".slice-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    {
+        let mut w = ArrowWriter::try_new(tmp.as_file_mut(), staging::schema(), Some(props))
+            .map_err(std::io::Error::other)?;
+        for b in batches {
+            w.write(b).map_err(std::io::Error::other)?;
+        }
+        // close() writes the footer: without it the file is not Parquet.
+        w.close().map_err(std::io::Error::other)?;
+    }
+    // persist() neither syncs the file nor the folder.
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Reads a slice: its rows (with the staging schema) and what it holds besides.
+pub fn read(path: &Path) -> std::io::Result<(Vec<RecordBatch>, SliceMeta)> {
+    let bad = |what: String| std::io::Error::other(format!("{}: {what}", path.display()));
+    let file = std::fs::File::open(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))?;
+    let json = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == META_KEY))
+        .and_then(|k| k.value.clone())
+        .ok_or_else(|| bad("not an inbox slice (no slice metadata)".into()))?;
+    let meta: SliceMeta = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
+    let reader = builder.build().map_err(|e| bad(e.to_string()))?;
+    let mut batches = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| bad(e.to_string()))?;
+        // The schema read back carries the file's metadata; the engine wants staging's own.
+        batches.push(
+            RecordBatch::try_new(staging::schema(), b.columns().to_vec())
+                .map_err(|e| bad(e.to_string()))?,
+        );
+    }
+    Ok((batches, meta))
+}
+
+/// The persons of a slice, as their strongest key (CPR, replacement number, alternative key,
+/// else the row): what the held-upload rule compares.
+pub fn person_keys(batches: &[RecordBatch]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for b in batches {
+        let cols: Vec<&StringArray> = ["cpr_key", "ecpr_key", "alt_key", "row_key"]
+            .iter()
+            .filter_map(|c| b.column_by_name(c)?.as_any().downcast_ref::<StringArray>())
+            .collect();
+        for row in 0..b.num_rows() {
+            if let Some(k) = cols.iter().find(|c| c.is_valid(row)).map(|c| c.value(row)) {
+                keys.insert(k.to_string());
+            }
+        }
+    }
+    keys
+}

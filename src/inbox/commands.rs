@@ -87,7 +87,7 @@ enum InboxCommand {
         #[arg(long)]
         confirm: bool,
         /// Language of the messages.
-        #[arg(long, value_enum, default_value_t = Lang::En)]
+        #[arg(long, value_enum, default_value_t = Lang::Da)]
         lang: Lang,
     },
     /// Record that a unit answered "no homeless persons this week".
@@ -141,7 +141,7 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
     format: StatusFormat,
     /// Language of the text.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
     lang: Lang,
 }
 

@@ -206,7 +206,7 @@ fn inbox_add_refuses_other_units_rows_with_validate_s_exit_codes() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("E006") && text.contains("another unit"),
+        text.contains("E006") && text.contains("anden enhed"),
         "{text}"
     );
     assert!(
@@ -314,7 +314,7 @@ fn an_upload_dropping_most_earlier_persons_is_held_until_confirmed() {
     let h = round.history("A-1");
     assert_eq!((h[1][3].as_str(), h[2][3].as_str()), ("held", "counts"));
     let status = hcount()
-        .args(["status", "--inbox"])
+        .args(["status", "--lang", "en", "--inbox"])
         .arg(round.inbox())
         .output()
         .unwrap();
@@ -496,7 +496,7 @@ fn status_text_and_csv() {
     settings.bind(|| {
         for (format, name) in [("text", "inbox_status_text"), ("csv", "inbox_status_csv")] {
             let out = hcount()
-                .args(["status", "--format", format, "--inbox"])
+                .args(["status", "--format", format, "--lang", "en", "--inbox"])
                 .arg(round.inbox())
                 .output()
                 .unwrap();
@@ -752,7 +752,7 @@ fn concurrent_uploads_of_many_units_are_all_stored() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let status = hcount()
-        .args(["status", "--inbox"])
+        .args(["status", "--lang", "en", "--inbox"])
         .arg(round.inbox())
         .output()
         .unwrap();

@@ -152,7 +152,7 @@ fn xlsx(path: &Path, year: i32) -> Result<(), XlsxError> {
     }
     {
         let hidden = book.add_worksheet();
-        hidden.set_name("Lister")?;
+        hidden.set_name(crate::intake::ingest::TEMPLATE_CODE_SHEETS[0])?;
         for (n, (col, _)) in lists.iter().enumerate() {
             let list = list_for(Column::ALL[*col as usize]).unwrap_or_default();
             for (r, v) in list.iter().enumerate() {
@@ -181,7 +181,7 @@ fn xlsx(path: &Path, year: i32) -> Result<(), XlsxError> {
 
     // Sheet: every code with its Danish and English label.
     let codes = book.add_worksheet();
-    codes.set_name("Koder")?;
+    codes.set_name(crate::intake::ingest::TEMPLATE_CODE_SHEETS[1])?;
     for (i, h) in ["kolonne", "column", "kode", "betegnelse", "label"]
         .iter()
         .enumerate()

@@ -154,6 +154,14 @@ fn the_sheet_with_the_header_is_read_wherever_it_is() {
     let v = json(&validate(&[&path], &["--format", "json"]));
     assert_eq!(v["total"]["rows_read"], 2);
     assert_eq!(v["total"]["rows_accepted"], 2);
+    // The sheet of notes was not read, and validate says so (W014), naming it.
+    let out = validate(&[&path], &["--lang", "en"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("W014") && text.contains("\"Noter\""),
+        "{text}"
+    );
 }
 
 #[test]

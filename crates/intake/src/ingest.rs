@@ -338,12 +338,19 @@ pub fn read_records_in(
     }
 }
 
+/// The sheets of code lists that `hcount template`'s workbook carries beside the data sheet:
+/// they hold values but are not submissions, so no `W014` is said about them.
+pub const TEMPLATE_CODE_SHEETS: [&str; 2] = ["Lister", "Koder"];
+
 /// What was detected about a file, for messages ("the file uses `;`").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFormat {
     pub delimiter: Option<u8>,
     pub encoding: Option<Encoding>,
     pub bom: bool,
+    /// .xlsx: the other worksheets that hold values but no header row, so were not read
+    /// (validate says so: `W014`).
+    pub unread_sheets: Vec<String>,
 }
 
 fn read_csv(
@@ -383,6 +390,7 @@ fn read_csv_from(
         delimiter: Some(delimiter),
         encoding: Some(encoding),
         bom,
+        unread_sheets: Vec::new(),
     };
     // The BOM is not part of the first header cell.
     let mut sniffed = std::io::Cursor::new(sniff);
@@ -723,10 +731,11 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
     mut on_record: impl FnMut(u64, &Record<'_>) -> bool,
 ) -> Result<FileFormat, FileError> {
     use calamine::Reader;
-    let format = FileFormat {
+    let mut format = FileFormat {
         delimiter: None,
         encoding: None,
         bom: false,
+        unread_sheets: Vec::new(),
     };
     let sheets: Vec<String> = workbook
         .sheets_metadata()
@@ -740,6 +749,7 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
     // The first row with values of each sheet decides which sheet is read.
     let mut with_header = Vec::new();
     let mut with_values = None;
+    let mut all_with_values = Vec::new();
     for name in &sheets {
         let mut cells = SheetCells::open(&mut workbook, name)?;
         if let Some((_, first)) = cells.next_row(0)? {
@@ -751,6 +761,7 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
                 with_header.push(name.as_str());
             }
             with_values.get_or_insert(name.as_str());
+            all_with_values.push(name.as_str());
         }
     }
     if with_header.len() > 1 {
@@ -767,6 +778,12 @@ fn read_workbook<RS: std::io::Read + std::io::Seek>(
         // No values on any sheet: an empty file (validate says so).
         return Ok(format);
     };
+    // Rows never vanish without a word: the other sheets with values are named (W014).
+    format.unread_sheets = all_with_values
+        .iter()
+        .filter(|n| **n != name && !TEMPLATE_CODE_SHEETS.contains(*n))
+        .map(|n| n.to_string())
+        .collect();
     let name = name.to_string();
     let mut cells = SheetCells::open(&mut workbook, &name)?;
     let mut buf = RecordBuf::default();

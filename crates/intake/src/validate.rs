@@ -51,10 +51,11 @@ pub enum Rule {
     W011,
     W012,
     W013,
+    W014,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 29] = [
+    pub const ALL: [Rule; 30] = [
         Rule::E001,
         Rule::E002,
         Rule::E003,
@@ -84,6 +85,7 @@ impl Rule {
         Rule::W011,
         Rule::W012,
         Rule::W013,
+        Rule::W014,
     ];
 
     pub fn code(self) -> &'static str {
@@ -117,6 +119,7 @@ impl Rule {
             Rule::W011 => "W011",
             Rule::W012 => "W012",
             Rule::W013 => "W013",
+            Rule::W014 => "W014",
         }
     }
 
@@ -170,6 +173,7 @@ impl Rule {
             Rule::W011 => "the file has no rows",
             Rule::W012 => "mental_illness_treated is yes, but mental_illness is no",
             Rule::W013 => "substance_treated is yes, but substance_abuse is none",
+            Rule::W014 => "other sheets of the workbook hold values but were not read",
         }
     }
 
@@ -207,6 +211,7 @@ impl Rule {
             Rule::W011 => "filen har ingen rækker",
             Rule::W012 => "psykisk_behandling er ja, men psykisk_sygdom er nej",
             Rule::W013 => "misbrugsbehandling er ja, men misbrug er none (intet misbrug)",
+            Rule::W014 => "andre ark i projektmappen har værdier, men blev ikke læst",
         }
     }
 
@@ -260,6 +265,9 @@ impl Rule {
             Rule::W013 => {
                 "tjek begge svar: er personen i misbrugsbehandling, så angiv misbruget (eller uoplyst)"
             }
+            Rule::W014 => {
+                "flyt rækkerne over på arket med overskriften, eller send hvert ark som sin egen fil med overskriftsrækken øverst"
+            }
         }
     }
 
@@ -306,6 +314,9 @@ impl Rule {
             }
             Rule::W013 => {
                 "check both answers: for a person in treatment for substance abuse, name the substance (or unknown)"
+            }
+            Rule::W014 => {
+                "move the rows onto the sheet with the header row, or send each sheet as a file of its own with the header row on top"
             }
         }
     }
@@ -548,6 +559,27 @@ fn validate_source(
             "a quote (\") in the header row, opened on line {opened}, is not closed before the line ends, so the rows after it cannot be read; close it or remove it and send the file again ({})",
             Rule::E015.code()
         )));
+    }
+    if !format.unread_sheets.is_empty() {
+        // About the workbook as a whole: every unit of the file sees it.
+        v.row_owner = Owner::File;
+        let names = format
+            .unread_sheets
+            .iter()
+            .map(|n| format!("{:?}", mask::mask_cpr(n)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let p = v.problem(
+            1,
+            "",
+            Rule::W014,
+            "",
+            msg!(
+                format!("only the sheet with the header row was read; these sheets also hold values and were not read: {names}"),
+                format!("kun arket med overskriftsrækken blev læst; disse ark har også værdier og blev ikke læst: {names}")
+            ),
+        );
+        v.problems.push(p);
     }
     v.report.format = Some(format);
     if v.report.rows_read == 0 {

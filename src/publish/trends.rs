@@ -111,19 +111,7 @@ impl Texts {
     }
 
     fn num(&self, n: i64) -> String {
-        let s = n.abs().to_string();
-        let sep = match self.lang {
-            Lang::Da => '.',
-            Lang::En => ',',
-        };
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(sep);
-            }
-            out.push(c);
-        }
-        if n < 0 { format!("-{out}") } else { out }
+        crate::publish::report::num(n, self.lang)
     }
 }
 

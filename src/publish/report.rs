@@ -345,7 +345,8 @@ fn years(history: &History, year: i32) -> Vec<i32> {
     ys
 }
 
-fn series(
+/// A chart series over `years`; a count from 1 to min_cell − 1 is drawn as suppressed.
+pub(crate) fn series(
     label: String,
     years: &[i32],
     known: &BTreeMap<i32, i64>,

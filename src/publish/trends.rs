@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::count::tables::Table;
 use crate::intake::spec;
-use crate::publish::charts::{self, BarChart, LineChart, Marker, Point, Series};
+use crate::publish::charts::{self, BarChart, LineChart, Marker};
 use crate::publish::history::History;
 use crate::publish::report::Lang;
 
@@ -211,25 +211,8 @@ pub fn render(years: &[(i32, PathBuf)], out: &Path, options: &TrendsOptions) -> 
         .to_string();
     let computed_label = t.pick("talt af hcount", "counted by hcount").to_string();
     let published_label = t.pick("offentliggjort", "published").to_string();
-    let series_of = |label: String, known: &BTreeMap<i32, i64>, min_cell: Option<u64>| Series {
-        label,
-        points: all_years
-            .iter()
-            .map(|y| {
-                let v = known.get(y).copied();
-                let suppressed =
-                    matches!((v, min_cell), (Some(v), Some(m)) if v > 0 && (v as u64) < m);
-                Point {
-                    year: *y,
-                    value: if suppressed {
-                        None
-                    } else {
-                        v.map(|v| v as f64)
-                    },
-                    suppressed,
-                }
-            })
-            .collect(),
+    let series_of = |label: String, known: &BTreeMap<i32, i64>, min_cell: Option<u64>| {
+        crate::publish::report::series(label, &all_years, known, min_cell)
     };
     let chart_ref = |name: &str, title: &str, caption: String| -> Result<ChartRef, String> {
         let svg_path = charts_dir.join(format!("{name}.svg"));

@@ -62,6 +62,13 @@ enum Command {
     /// under a new key (no CPR numbers needed), atomically. Later runs give the first key
     /// with --key-file and each re-keying's key with --chain-key-file.
     Rekey(RekeyArgs),
+    /// The inbox's web application: units sign in with their token and upload their file,
+    /// the coordinator follows the round.
+    ///
+    /// Binds to 127.0.0.1 by default: put it behind an HTTPS reverse proxy (see the README).
+    /// Uploads are validated and pseudonymised in memory; only the pseudonymised slice is
+    /// written. Stops on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
     /// The units of a count round's inbox: import them, issue and revoke their tokens.
     Units(crate::inbox::commands::UnitsArgs),
     /// Put a file that came by another channel into the inbox as a unit's upload; show a
@@ -70,6 +77,26 @@ enum Command {
     /// Where the count round stands: units asked and answered, by respondent type,
     /// municipality and region; who has not answered; rejected rows outstanding.
     Status(crate::inbox::commands::StatusArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The inbox folder (made by `hcount units import`).
+    #[arg(long, value_name = "DIR")]
+    inbox: PathBuf,
+    /// File holding the HMAC key for the pseudonyms [env: HCOUNT_KEY_FILE]. The key itself
+    /// is never accepted on the command line.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = crate::inbox::web::ServeConfig::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// Largest upload accepted (e.g. 16MiB); larger files get 413.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    max_upload: usize,
+    /// Most rows accepted in one upload; more get 413.
+    #[arg(long, value_name = "N", default_value_t = crate::inbox::web::ServeConfig::DEFAULT_MAX_ROWS)]
+    max_rows: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -496,6 +523,19 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Units(args) => crate::inbox::commands::units(args),
         Command::Inbox(args) => crate::inbox::commands::inbox(args),
         Command::Status(args) => crate::inbox::commands::status(args),
+        Command::Serve(args) => {
+            let key = Key::from_file(&Key::locate(args.key_file.as_deref())?)?;
+            // An existing inbox only (a typo must not serve an empty one), and the key must be
+            // the one its slices were made with: both refused here, before anyone signs in.
+            let inbox = crate::inbox::Inbox::open_existing(&args.inbox)?;
+            inbox.verify_key(&key)?;
+            let mut config = crate::inbox::web::ServeConfig::new(args.listen);
+            config.max_upload_bytes = args.max_upload;
+            config.max_rows = args.max_rows;
+            crate::inbox::web::serve(inbox, key, config)
+                .map_err(|e| Failure::cannot_run(format!("serve on {}: {e}", args.listen)))?;
+            Ok(exit::OK)
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod db;
 pub mod slice;
 pub mod status;
 mod token;
+pub mod web;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -11,6 +11,8 @@ mod outputs_safety;
 mod privacy;
 mod report;
 mod rules;
+mod serve;
 mod submitters;
 mod util;
 mod warehouse;
+mod web;

@@ -469,6 +469,32 @@ async fn screenshot(client: &fantoccini::Client, name: &str) {
     }
 }
 
+/// Signs in on the sign-in page shown, with a token, as a person would.
+async fn sign_in(
+    client: &fantoccini::Client,
+    token: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    use fantoccini::Locator;
+    client
+        .wait()
+        .for_element(Locator::Css("form[action='/signin']"))
+        .await?;
+    let form = client.form(Locator::Css("form[action='/signin']")).await?;
+    form.set_by_name("token", token).await?.submit().await?;
+    Ok(())
+}
+
+/// Presses "sign out" on the page shown.
+async fn sign_out(client: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
+    use fantoccini::Locator;
+    client
+        .find(Locator::Css("form[action='/signout'] button"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 #[test]
 fn in_a_browser_a_unit_sees_its_mistakes_sends_the_corrected_file_and_the_coordinator_sees_it() {
     let Some(driver) = Driver::start() else {
@@ -508,11 +534,7 @@ fn in_a_browser_a_unit_sees_its_mistakes_sends_the_corrected_file_and_the_coordi
             // Sign in as the unit, in Danish.
             client.goto(&server.url("/")).await?;
             screenshot(&client, "01-signin-da").await;
-            let form = client.form(Locator::Css("form[action='/signin']")).await?;
-            form.set_by_name("token", &tokens[0])
-                .await?
-                .submit()
-                .await?;
+            sign_in(&client, &tokens[0]).await?;
             client
                 .wait()
                 .for_element(Locator::Css("input[type=file]"))
@@ -566,20 +588,9 @@ fn in_a_browser_a_unit_sees_its_mistakes_sends_the_corrected_file_and_the_coordi
             assert!(body.contains("Send your forms"), "{body}");
 
             // The coordinator (another browser session would do; signing out is the same).
-            client
-                .find(Locator::Css("form[action='/signout'] button"))
-                .await?
-                .click()
-                .await?;
-            client
-                .wait()
-                .for_element(Locator::Css("form[action='/signin']"))
-                .await?;
-            let form = client.form(Locator::Css("form[action='/signin']")).await?;
-            form.set_by_name("token", &coordinator)
-                .await?
-                .submit()
-                .await?;
+            sign_out(&client).await?;
+
+            sign_in(&client, &coordinator).await?;
             client
                 .wait()
                 .for_element(Locator::Id("outstanding"))
@@ -606,22 +617,10 @@ fn in_a_browser_a_unit_sees_its_mistakes_sends_the_corrected_file_and_the_coordi
                 .for_element(Locator::Id("outstanding"))
                 .await?;
             screenshot(&client, "06-coordinator-before-da").await;
-            client
-                .find(Locator::Css("form[action='/signout'] button"))
-                .await?
-                .click()
-                .await?;
+            sign_out(&client).await?;
 
             // The unit sends the corrected file.
-            client
-                .wait()
-                .for_element(Locator::Css("form[action='/signin']"))
-                .await?;
-            let form = client.form(Locator::Css("form[action='/signin']")).await?;
-            form.set_by_name("token", &tokens[0])
-                .await?
-                .submit()
-                .await?;
+            sign_in(&client, &tokens[0]).await?;
             client
                 .wait()
                 .for_element(Locator::Css("input[type=file]"))
@@ -669,22 +668,10 @@ fn in_a_browser_a_unit_sees_its_mistakes_sends_the_corrected_file_and_the_coordi
             client.goto(&server.url("/coordinator")).await?;
             screenshot(&client, "10-unit-refused-coordinator-page-da").await;
             client.goto(&server.url("/unit")).await?;
-            client
-                .find(Locator::Css("form[action='/signout'] button"))
-                .await?
-                .click()
-                .await?;
+            sign_out(&client).await?;
 
             // The coordinator's page has changed: nothing outstanding, one more answered.
-            client
-                .wait()
-                .for_element(Locator::Css("form[action='/signin']"))
-                .await?;
-            let form = client.form(Locator::Css("form[action='/signin']")).await?;
-            form.set_by_name("token", &coordinator)
-                .await?
-                .submit()
-                .await?;
+            sign_in(&client, &coordinator).await?;
             client
                 .wait()
                 .for_element(Locator::Id("outstanding"))

@@ -507,13 +507,38 @@ fn in_a_browser_a_unit_sees_its_mistakes_sends_the_corrected_file_and_the_coordi
         return;
     };
     let ws = Workspace::new();
-    let (dir, tokens, coordinator) = inbox_with(
-        &ws,
-        &[
-            ("herberg-nord", "shelter", "851"),
-            ("ops-aarhus", "outreach", "751"),
-        ],
+    // The README's way in: the demo units imported and the coordinator's token made by the
+    // commands, their printed tokens used to sign in.
+    let dir = ws.path().join("round-demo");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let import = crate::util::hcount()
+        .args(["units", "import"])
+        .arg(manifest.join("fixtures/inbox-demo/units.csv"))
+        .arg("--inbox")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{}",
+        crate::util::stderr(&import)
     );
+    let printed = String::from_utf8(import.stdout).unwrap();
+    let token_of = |unit: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{unit},")))
+            .unwrap_or_else(|| panic!("no token for {unit} in {printed}"))
+            .to_string()
+    };
+    let tokens = [token_of("herberg-nord"), token_of("ops-aarhus")];
+    let made = crate::util::hcount()
+        .args(["units", "coordinator-token", "--inbox"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let coordinator = String::from_utf8(made.stdout).unwrap().trim().to_string();
     let server = Server::start(&dir, &ws.key(), &[]);
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mistakes/herberg-nord.csv");
     let original = std::fs::read_to_string(&fixture).unwrap();

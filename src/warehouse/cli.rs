@@ -23,15 +23,16 @@ pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(),
         min_cell: config.min_cell,
     };
     let years = warehouse::years(dir).map_err(fail)?;
-    crate::publish::trends::render(&years, &config.out, &options).map_err(fail)?;
-    // Re-rendered so that it links to trends.html.
-    crate::publish::report::render(
+    let section = crate::publish::trends::render(&years, &config.out, &options).map_err(fail)?;
+    // Re-rendered with the warehouse's series, and a link to trends.html.
+    crate::publish::report::render_with_warehouse(
         &config.out,
         &crate::publish::report::ReportOptions {
             lang: config.lang,
             history: options.history.clone(),
             min_cell: config.min_cell,
         },
+        Some(&section),
     )
     .map_err(fail)?;
     if !config.quiet {

@@ -329,8 +329,7 @@ fn targets(h: &History, year: i32, scale: f64) -> Targets {
             let latest = h
                 .national_by_category
                 .iter()
-                .filter(|f| f.key == *c && f.year <= base)
-                .next_back()
+                .rfind(|f| f.key == *c && f.year <= base)
                 .or_else(|| h.national_by_category.iter().find(|f| f.key == *c));
             match latest {
                 Some(f) => f.persons as f64 / national(h, f.year),
@@ -541,7 +540,7 @@ fn less_acute(s: &'static str, rng: &mut Rng) -> &'static str {
     if later.is_empty() {
         s
     } else {
-        *rng.pick(&later)
+        later[rng.below(later.len())]
     }
 }
 
@@ -566,7 +565,7 @@ pub(super) fn generate(
     let history = History::shipped();
     let scale = opts.persons as f64 / national(&history, years[0]);
     let plan: Vec<Targets> = years.iter().map(|y| targets(&history, *y, scale)).collect();
-    let mut rng = Rng(opts.seed ^ 0x7061_6E65_6C);
+    let mut rng = Rng(opts.seed ^ 0x0070_616E_656C);
 
     let units = units(&plan[0], &mut rng);
     let unit_ids: Vec<String> = units.iter().map(|u| u.id.clone()).collect();

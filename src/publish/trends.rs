@@ -561,14 +561,21 @@ pub fn render(
                 .iter()
                 .find(|r| col(r, "municipality") == code.to_string())
         })
-        .map(|r| MunicipalRow {
-            code: col(r, "municipality"),
-            name: col(r, "municipality_name"),
-            persons: col(r, "persons"),
-            new: col(r, "new"),
-            again: col(r, "again"),
-            returning: col(r, "returning"),
-            persistent: col(r, "persistent"),
+        .map(|r| {
+            // Counts with thousands separators; a suppressed cell ("<5") as it is.
+            let n = |name: &str| {
+                let v = col(r, name);
+                v.parse().map(|n| t.num(n)).unwrap_or(v)
+            };
+            MunicipalRow {
+                code: col(r, "municipality"),
+                name: col(r, "municipality_name"),
+                persons: n("persons"),
+                new: n("new"),
+                again: n("again"),
+                returning: n("returning"),
+                persistent: n("persistent"),
+            }
         })
         .collect();
 

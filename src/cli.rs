@@ -448,7 +448,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 history: run::load_history(args.history.as_deref())?,
                 min_cell: args.min_cell,
             };
-            crate::publish::report::render(&args.out, &options).map_err(Failure::cannot_run)?;
+            // A warehouse run's report has the warehouse's series too.
+            crate::warehouse::cli::report(&args.out, &options)?;
             eprintln!("hcount: wrote {}", args.out.join("report.html").display());
             Ok(exit::OK)
         }

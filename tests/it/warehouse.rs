@@ -168,6 +168,18 @@ fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
     let en = std::fs::read_to_string(run_out.join("report.html")).unwrap();
     assert!(en.contains("Count after count") && en.contains("2024 → 2026"));
     assert!(en.contains("Not being counted again is not the same as being housed"));
+    // `hcount report` re-renders a warehouse run's report with the warehouse's series (and
+    // trends.html), in the language asked for.
+    let r = hcount()
+        .args(["report", "--out"])
+        .arg(&run_out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    let da = std::fs::read_to_string(run_out.join("report.html")).unwrap();
+    assert!(da.contains("Tælling efter tælling") && da.contains("2024 → 2026"));
+    let page = std::fs::read_to_string(run_out.join("trends.html")).unwrap();
+    assert!(page.contains("ikke det samme som at have fået en bolig"));
 }
 
 #[test]

@@ -250,10 +250,12 @@ struct SynthArgs {
     year: i32,
     #[arg(long, value_enum, default_value_t = Style::Messy)]
     style: Style,
-    /// Make a panel instead of one count: the same population counted in each of
-    /// --panel-years, persons coming back from count to count (35 % of one count are in the
-    /// next); writes OUT/<year>/ for each, --persons per count. Count them into a warehouse
-    /// with `hcount run OUT/<year> --warehouse DIR`, oldest first.
+    /// Make a panel instead of one count: a synthetic Denmark counted in each of
+    /// --panel-years, its totals by situation and home municipality following the published
+    /// counts (--persons: the first count's counted persons; 5789 is full scale), persons
+    /// coming back from count to count (20–45 % of one count are in the next); writes
+    /// OUT/<year>/ for each. Count them into a warehouse with
+    /// `hcount run OUT/<year> --warehouse DIR`, oldest first.
     #[arg(long)]
     panel: bool,
     /// The years of a --panel, comma-separated.

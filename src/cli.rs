@@ -277,10 +277,12 @@ struct SynthArgs {
     year: i32,
     #[arg(long, value_enum, default_value_t = Style::Messy)]
     style: Style,
-    /// Make a panel instead of one count: the same population counted in each of
-    /// --panel-years, persons coming back from count to count (35 % of one count are in the
-    /// next); writes OUT/<year>/ for each, --persons per count. Count them into a warehouse
-    /// with `hcount run OUT/<year> --warehouse DIR`, oldest first.
+    /// Make a panel instead of one count: a synthetic Denmark counted in each of
+    /// --panel-years, its totals by situation and home municipality following the published
+    /// counts (--persons: the first count's counted persons; 5789 is full scale), persons
+    /// coming back from count to count (20–45 % of one count are in the next); writes
+    /// OUT/<year>/ for each. Count them into a warehouse with
+    /// `hcount run OUT/<year> --warehouse DIR`, oldest first.
     #[arg(long)]
     panel: bool,
     /// The years of a --panel, comma-separated.
@@ -475,7 +477,8 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 history: run::load_history(args.history.as_deref())?,
                 min_cell: args.min_cell,
             };
-            crate::publish::report::render(&args.out, &options).map_err(Failure::cannot_run)?;
+            // A warehouse run's report has the warehouse's series too.
+            crate::warehouse::cli::report(&args.out, &options)?;
             eprintln!("hcount: wrote {}", args.out.join("report.html").display());
             Ok(exit::OK)
         }

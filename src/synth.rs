@@ -16,6 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::intake::spec::{self, Column};
 
 mod form_v2;
+mod panel;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Style {
@@ -80,6 +81,9 @@ impl Rng {
 
 #[derive(Clone)]
 struct Person {
+    /// Stable across the counts of a panel: the version 2 answers are drawn from it, so a
+    /// person keeps their background and causes from count to count.
+    id: usize,
     birth: NaiveDate,
     male: bool,
     serial: u32,
@@ -226,6 +230,7 @@ fn population(n: usize, opts: &SynthOptions, count_date: NaiveDate, rng: &mut Rn
             *rng.weighted(&[(0u8, 72), (1, 20), (2, 4), (3, 4)])
         };
         let mut p = Person {
+            id: i,
             birth,
             male: rng.chance(0.77),
             serial: (i as u32).wrapping_mul(7919) % 4000,
@@ -244,19 +249,24 @@ fn population(n: usize, opts: &SynthOptions, count_date: NaiveDate, rng: &mut Rn
             p.initials = prev.initials.clone();
             p.id_style = 0;
         }
-        p.ecpr = format!(
-            "{:02}{:02}{:02}-{}{}{}{}",
-            p.birth.day(),
-            p.birth.month(),
-            p.birth.year() % 100,
-            rng.below(10),
-            (b'A' + rng.below(26) as u8) as char,
-            (b'A' + rng.below(26) as u8) as char,
-            rng.below(10)
-        );
+        p.ecpr = replacement_number(p.birth, rng);
         persons.push(p);
     }
     persons
+}
+
+/// A replacement number (the format's `DDMMYY-NLLN`) for a person born on `birth`.
+fn replacement_number(birth: NaiveDate, rng: &mut Rng) -> String {
+    format!(
+        "{:02}{:02}{:02}-{}{}{}{}",
+        birth.day(),
+        birth.month(),
+        birth.year() % 100,
+        rng.below(10),
+        (b'A' + rng.below(26) as u8) as char,
+        (b'A' + rng.below(26) as u8) as char,
+        rng.below(10)
+    )
 }
 
 /// Writes the submissions of `persons` (one count: `opts.year`) into `out_dir`.
@@ -267,9 +277,6 @@ fn write_set(
     rng: &mut Rng,
 ) -> anyhow::Result<SynthSummary> {
     let messy = matches!(opts.style, Style::Messy);
-    // The version 2 columns come from their own random stream, so version 1 files stay
-    // exactly what they were.
-    let mut form = form_v2::FormV2::new(opts.seed);
     // Respondents: about one per 15 persons, at least one per file — but no more than
     // max(files, 1,000): a real count has hundreds of reporting units, not one per 15
     // persons at any scale (a 1M-row set would otherwise have 46,000 units, each with its
@@ -312,9 +319,46 @@ fn write_set(
     }
     // Spread the respondents over the files; a file holds one respondent's rows.
     let file_of_respondent: Vec<usize> = (0..n_respondents).map(|r| r % opts.files).collect();
+    write_files(
+        persons,
+        &reports,
+        &Units {
+            ids: &respondent_ids,
+            types: &respondent_types,
+            file: &file_of_respondent,
+        },
+        opts,
+        out_dir,
+        rng,
+    )
+}
+
+/// The reporting units of a set: id, respondent type and file of each.
+struct Units<'a> {
+    ids: &'a [String],
+    types: &'a [&'a str],
+    /// The file (0..opts.files) that holds the unit's rows.
+    file: &'a [usize],
+}
+
+/// Writes `reports` into `opts.files` files (each unit's rows in the unit's file), in the
+/// styles of `opts.style`.
+fn write_files(
+    persons: &[Person],
+    reports: &[Report],
+    units: &Units,
+    opts: &SynthOptions,
+    out_dir: &Path,
+    rng: &mut Rng,
+) -> anyhow::Result<SynthSummary> {
+    let messy = matches!(opts.style, Style::Messy);
+    let (respondent_ids, respondent_types) = (units.ids, units.types);
+    // The version 2 columns come from their own random stream, so version 1 files stay
+    // exactly what they were.
+    let mut form = form_v2::FormV2::new(opts.seed);
     let mut by_file: Vec<Vec<&Report>> = (0..opts.files).map(|_| Vec::new()).collect();
-    for r in &reports {
-        by_file[file_of_respondent[r.respondent]].push(r);
+    for r in reports {
+        by_file[units.file[r.respondent]].push(r);
     }
 
     std::fs::create_dir_all(out_dir)?;
@@ -343,9 +387,9 @@ fn write_set(
         let name = format!("{}_{:04}.csv", first.to_lowercase(), f);
         let (text, n, bad) = write_file(
             rows,
-            &persons,
-            &respondent_ids,
-            &respondent_types,
+            persons,
+            respondent_ids,
+            respondent_types,
             style,
             opts,
             messy,
@@ -367,77 +411,15 @@ fn write_set(
     Ok(summary)
 }
 
-/// How often a person of one count is counted again in the next, and how often one seen in
-/// an earlier count (but not the last) comes back. Plausible assumptions for synthetic
-/// data, not estimates.
-const PANEL_AGAIN: f64 = 0.35;
-const PANEL_RETURN: f64 = 0.10;
-
-/// `hcount synth --panel`: one population counted in each of `years` (ascending), about
-/// `opts.persons` persons per count. A person of one count is in the next with probability
-/// [`PANEL_AGAIN`]; one seen earlier, but not in the last count, with [`PANEL_RETURN`]; the
-/// rest of each count are new persons. Birth dates are fixed, so ages grow from count to
-/// count, and the same person has the same CPR number (or birth date, sex and initials) in
-/// every count — the warehouse links them. Writes `out_dir/<year>/`.
+/// `hcount synth --panel`: one population of Denmark counted in each of `years`
+/// (ascending), its totals by situation and municipality following the published counts,
+/// persons coming back from count to count (see [`panel`]). Writes `out_dir/<year>/`.
 pub fn generate_panel(
     opts: &SynthOptions,
     years: &[i32],
     out_dir: &Path,
 ) -> anyhow::Result<Vec<(i32, SynthSummary)>> {
-    anyhow::ensure!(opts.persons > 0, "--persons must be at least 1");
-    anyhow::ensure!(opts.files > 0, "--files must be at least 1");
-    anyhow::ensure!(!years.is_empty(), "--panel-years needs at least one year");
-    anyhow::ensure!(
-        years.windows(2).all(|w| w[0] < w[1]),
-        "--panel-years must rise: {years:?}"
-    );
-    let mut dates = Vec::with_capacity(years.len());
-    for y in years {
-        dates
-            .push(spec::count_date(*y).ok_or_else(|| anyhow::anyhow!("{y} is not a usable year"))?);
-    }
-    let mut rng = Rng(opts.seed ^ 0x7061_6E65_6C);
-    // Everyone ever counted, aged on the first count date: enough for the new persons of
-    // every later count.
-    let pool_size = opts.persons + opts.persons * (years.len() - 1) * 7 / 10 + 1;
-    let pool = population(pool_size, opts, dates[0], &mut rng);
-    let mut last_seen: Vec<Option<usize>> = vec![None; pool.len()];
-    let mut next_new = 0;
-    let mut out = Vec::with_capacity(years.len());
-    for (k, year) in years.iter().enumerate() {
-        let mut present = Vec::with_capacity(opts.persons);
-        for (i, seen) in last_seen.iter().enumerate().take(next_new) {
-            let back = match seen {
-                Some(j) if *j + 1 == k => rng.chance(PANEL_AGAIN),
-                Some(_) => rng.chance(PANEL_RETURN),
-                None => false,
-            };
-            if back {
-                present.push(i);
-            }
-        }
-        present.truncate(opts.persons);
-        while present.len() < opts.persons && next_new < pool.len() {
-            present.push(next_new);
-            next_new += 1;
-        }
-        for i in &present {
-            last_seen[*i] = Some(k);
-        }
-        let persons: Vec<Person> = present.iter().map(|i| pool[*i].clone()).collect();
-        let year_opts = SynthOptions {
-            year: *year,
-            ..opts.clone()
-        };
-        let summary = write_set(
-            &persons,
-            &year_opts,
-            &out_dir.join(year.to_string()),
-            &mut rng,
-        )?;
-        out.push((*year, summary));
-    }
-    Ok(out)
+    panel::generate(opts, years, out_dir)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -499,7 +481,7 @@ fn write_file(
             .iter()
             .map(|c| {
                 if c.version() == 2 {
-                    return form.cell(*c, r.person, danish, style == FileStyle::Loose);
+                    return form.cell(*c, p.id, danish, style == FileStyle::Loose);
                 }
                 cell(
                     *c,
@@ -801,6 +783,7 @@ mod tests {
         for y in [1930, 1975, 1999, 2003] {
             for male in [true, false] {
                 let p = Person {
+                    id: 0,
                     birth: NaiveDate::from_ymd_opt(y, 3, 9).unwrap(),
                     male,
                     serial: rng.below(4000) as u32,

@@ -36,6 +36,17 @@ const PERSON_FORM_MD: &str = include_str!("../../reports/templates/person_form.m
 
 /// Renders charts and reports into `dir`, an output folder of `hcount run`.
 pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
+    render_with_warehouse(dir, options, None)
+}
+
+/// [`render`], and for a run with `--warehouse` the series of every stored count, who was
+/// counted again and the transitions (`warehouse`: what the trends page shows, drawn by
+/// [`crate::publish::trends::render`] into `dir`), in report.html.
+pub fn render_with_warehouse(
+    dir: &Path,
+    options: &ReportOptions,
+    warehouse: Option<&crate::publish::trends::Section>,
+) -> Result<(), String> {
     let data = RunData::load(dir)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(charts_dir.join("municipal"))
@@ -64,6 +75,12 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
     let response =
         minijinja::Value::from(minijinja::value::Serde(&response_rates(dir, options.lang)?));
     let context = minijinja::context! { response => response, ..context };
+    let context = match warehouse {
+        Some(w) => {
+            minijinja::context! { w => minijinja::Value::from(minijinja::value::Serde(w)), ..context }
+        }
+        None => context,
+    };
 
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|name| {
@@ -83,6 +100,8 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
     env.add_template("person_form.html", PERSON_FORM_HTML)
         .map_err(|e| e.to_string())?;
     env.add_template("person_form.md", PERSON_FORM_MD)
+        .map_err(|e| e.to_string())?;
+    env.add_template("warehouse.html", crate::publish::trends::SECTION_TEMPLATE)
         .map_err(|e| e.to_string())?;
     for name in ["report.html", "report.md"] {
         let text = env

@@ -25,6 +25,9 @@ pub struct TrendsOptions {
 }
 
 const TEMPLATE: &str = include_str!("../../reports/templates/trends.html.j2");
+/// The part of the trends page that the report of a warehouse run shows too: the series
+/// from the warehouse, new/again/returning, the transitions and the caveat.
+pub const SECTION_TEMPLATE: &str = include_str!("../../reports/templates/warehouse.html.j2");
 
 /// One stored year's tables.
 struct Year {
@@ -118,7 +121,7 @@ impl Texts {
 /// A chart for the page: the SVG hcount drew itself is inserted as is (a safe string);
 /// everything else is escaped.
 #[derive(Serialize)]
-struct ChartRef {
+pub struct ChartRef {
     title: String,
     caption: String,
     svg_inline: minijinja::Value,
@@ -170,9 +173,33 @@ struct MunicipalRow {
     persistent: String,
 }
 
+/// What the trends page shows, ready for its template (`w` in `trends.html.j2` and in
+/// `warehouse.html.j2`, which the report of a warehouse run includes as well).
+#[derive(Serialize)]
+pub struct Section {
+    stored_years: String,
+    first_year: Option<i32>,
+    last_year: i32,
+    /// The national and the category series (computed and published points).
+    charts: Vec<ChartRef>,
+    municipal_charts: Vec<ChartRef>,
+    linkage_chart: ChartRef,
+    national_rows: Vec<NationalRow>,
+    all_years: Vec<i32>,
+    category_rows: Vec<CategoryRow>,
+    linkage_rows: Vec<LinkageRow>,
+    transitions: Vec<Transition>,
+    municipal_rows: Vec<MunicipalRow>,
+    min_cell: u64,
+}
+
 /// Writes `trends.html` and `charts/trends/*` into `out` for the warehouse years `years`
-/// (year and its folder, in year order).
-pub fn render(years: &[(i32, PathBuf)], out: &Path, options: &TrendsOptions) -> Result<(), String> {
+/// (year and its folder, in year order), and returns what it shows, for the report.
+pub fn render(
+    years: &[(i32, PathBuf)],
+    out: &Path,
+    options: &TrendsOptions,
+) -> Result<Section, String> {
     let data: Vec<Year> = years
         .iter()
         .map(|(y, d)| Year::load(*y, d))
@@ -534,41 +561,53 @@ pub fn render(years: &[(i32, PathBuf)], out: &Path, options: &TrendsOptions) -> 
                 .iter()
                 .find(|r| col(r, "municipality") == code.to_string())
         })
-        .map(|r| MunicipalRow {
-            code: col(r, "municipality"),
-            name: col(r, "municipality_name"),
-            persons: col(r, "persons"),
-            new: col(r, "new"),
-            again: col(r, "again"),
-            returning: col(r, "returning"),
-            persistent: col(r, "persistent"),
+        .map(|r| {
+            // Counts with thousands separators; a suppressed cell ("<5") as it is.
+            let n = |name: &str| {
+                let v = col(r, name);
+                v.parse().map(|n| t.num(n)).unwrap_or(v)
+            };
+            MunicipalRow {
+                code: col(r, "municipality"),
+                name: col(r, "municipality_name"),
+                persons: n("persons"),
+                new: n("new"),
+                again: n("again"),
+                returning: n("returning"),
+                persistent: n("persistent"),
+            }
         })
         .collect();
 
+    let section = Section {
+        stored_years,
+        first_year: computed_years.first().copied(),
+        last_year: last.year,
+        charts: chart_list,
+        municipal_charts,
+        linkage_chart: linkage_ref,
+        national_rows,
+        all_years,
+        category_rows,
+        linkage_rows,
+        transitions,
+        municipal_rows,
+        min_cell: options.min_cell,
+    };
     let context = minijinja::context! {
         da => options.lang == Lang::Da,
-        first_year => computed_years.first().copied(),
-        last_year => last.year,
-        stored_years => stored_years,
-        charts => minijinja::Value::from(minijinja::value::Serde(&chart_list)),
-        municipal_charts => minijinja::Value::from(minijinja::value::Serde(&municipal_charts)),
-        linkage_chart => minijinja::Value::from(minijinja::value::Serde(&linkage_ref)),
-        national_rows => minijinja::Value::from(minijinja::value::Serde(&national_rows)),
-        all_years => all_years,
-        category_rows => minijinja::Value::from(minijinja::value::Serde(&category_rows)),
-        linkage_rows => minijinja::Value::from(minijinja::value::Serde(&linkage_rows)),
-        transitions => minijinja::Value::from(minijinja::value::Serde(&transitions)),
-        municipal_rows => minijinja::Value::from(minijinja::value::Serde(&municipal_rows)),
-        min_cell => options.min_cell,
+        w => minijinja::Value::from(minijinja::value::Serde(&section)),
     };
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.add_template("trends.html", TEMPLATE)
+        .map_err(|e| e.to_string())?;
+    env.add_template("warehouse.html", SECTION_TEMPLATE)
         .map_err(|e| e.to_string())?;
     let html = env
         .get_template("trends.html")
         .and_then(|tpl| tpl.render(&context))
         .map_err(|e| format!("trends.html: {e:#}"))?;
     std::fs::write(out.join("trends.html"), html).map_err(|e| format!("trends.html: {e}"))?;
-    Ok(())
+    Ok(section)
 }

@@ -22,16 +22,18 @@ pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(),
         history: crate::run::load_history(config.history.as_deref())?,
         min_cell: config.min_cell,
     };
+    record_in_run(&config.out, dir).map_err(fail)?;
     let years = warehouse::years(dir).map_err(fail)?;
-    crate::publish::trends::render(&years, &config.out, &options).map_err(fail)?;
-    // Re-rendered so that it links to trends.html.
-    crate::publish::report::render(
+    let section = crate::publish::trends::render(&years, &config.out, &options).map_err(fail)?;
+    // Re-rendered with the warehouse's series, and a link to trends.html.
+    crate::publish::report::render_with_warehouse(
         &config.out,
         &crate::publish::report::ReportOptions {
             lang: config.lang,
             history: options.history.clone(),
             min_cell: config.min_cell,
         },
+        Some(&section),
     )
     .map_err(fail)?;
     if !config.quiet {
@@ -54,6 +56,59 @@ pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(),
         );
     }
     Ok(())
+}
+
+/// The key of run.json that names the warehouse a run was stored in.
+const RUN_WAREHOUSE: &str = "warehouse";
+
+/// Writes the warehouse's folder into the run's run.json, so that `hcount report` can draw
+/// the warehouse's series again (run.json is the one file of a run that is not byte-identical
+/// from run to run anyway).
+fn record_in_run(out: &Path, dir: &Path) -> Result<(), String> {
+    let path = out.join("run.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut run: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    run[RUN_WAREHOUSE] = serde_json::json!(dir.to_string_lossy());
+    crate::privacy::mask_json(&mut run);
+    let json = serde_json::to_string_pretty(&run).map_err(|e| e.to_string())?;
+    warehouse::write_atomically(&path, format!("{json}\n").as_bytes())
+}
+
+/// `hcount report --out DIR`: re-renders the report; for a warehouse run (its run.json names
+/// the warehouse) also trends.html and the report's warehouse section, from the warehouse as
+/// it is now, in the language asked for. A warehouse that is gone is said, not fatal.
+pub fn report(out: &Path, options: &crate::publish::report::ReportOptions) -> Result<(), Failure> {
+    let recorded = std::fs::read_to_string(out.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|run| run[RUN_WAREHOUSE].as_str().map(std::path::PathBuf::from));
+    let section = match recorded {
+        None => None,
+        Some(dir) => match warehouse::years(&dir) {
+            Ok(years) => Some(
+                crate::publish::trends::render(
+                    &years,
+                    out,
+                    &crate::publish::trends::TrendsOptions {
+                        lang: options.lang,
+                        history: options.history.clone(),
+                        min_cell: options.min_cell,
+                    },
+                )
+                .map_err(Failure::cannot_run)?,
+            ),
+            Err(e) => {
+                eprintln!(
+                    "hcount: warning: {e}; the report is re-rendered without the warehouse's series"
+                );
+                None
+            }
+        },
+    };
+    crate::publish::report::render_with_warehouse(out, options, section.as_ref())
+        .map_err(Failure::cannot_run)
 }
 
 /// `hcount trends --warehouse DIR --out OUT`: OUT is written beside and renamed into place.

@@ -370,6 +370,39 @@ fn the_shipped_fixture_is_what_synth_writes() {
     );
 }
 
+/// The national-scale panel (three counts of a synthetic Denmark, the README's main
+/// command) is exactly what the command in fixtures/README.md writes.
+#[test]
+fn the_shipped_panel_is_what_synth_writes() {
+    let ws = Workspace::new();
+    let out = hcount()
+        .args([
+            "synth",
+            "--panel",
+            "--persons",
+            "5789",
+            "--files",
+            "400",
+            "--seed",
+            "2022",
+            "--out",
+        ])
+        .arg(ws.input())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shipped = tree(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/panel"));
+    let made = tree(&ws.input());
+    assert_eq!(
+        shipped.keys().collect::<Vec<_>>(),
+        made.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        shipped == made,
+        "fixtures/panel differs from the generator's output: regenerate it (fixtures/README.md)"
+    );
+}
+
 /// A memory limit too small for the count: exit 2 with a hint, and the earlier output stays.
 #[test]
 fn too_small_a_memory_limit_is_a_clear_failure() {

@@ -198,40 +198,74 @@ fn the_html_report_renders_in_a_browser() {
     }
 }
 
+/// The README's main command, word for word (`cargo run --release --` standing for the
+/// binary): the first line of the README that starts with `for y in`.
+fn readme_main_command() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    readme
+        .lines()
+        .find(|l| l.starts_with("for y in ") && l.contains("cargo run --release -- run "))
+        .expect("the README's main command (a line starting with `for y in`)")
+        .to_string()
+}
+
 /// The example under `reports/example/` (shown in the README) is exactly what the README's
-/// main command makes of the shipped fixtures. After a deliberate change to the charts or
-/// the report, regenerate it with `HCOUNT_BLESS=1 cargo test example_report`.
+/// main command makes of the shipped panel: three counts into a warehouse, and the 2026
+/// report with the warehouse's series. After a deliberate change to the charts or the
+/// report, regenerate it with `HCOUNT_BLESS=1 cargo test example_report`.
 #[test]
 fn the_example_report_is_what_the_main_command_makes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ws = Workspace::new();
-    let out = hcount()
-        .arg("run")
-        .arg(root.join("fixtures/count-2026"))
-        .arg("--out")
-        .arg(ws.out())
-        .arg("--key-file")
-        .arg(root.join("fixtures/demo-key.NOT-SECRET.txt"))
-        .arg("--quiet")
+    let line = readme_main_command();
+    assert!(
+        line.contains("fixtures/panel/$y") && line.contains("--warehouse out/warehouse"),
+        "{line}"
+    );
+    // Run in a fresh folder that has the project's fixtures, as a new user's checkout.
+    std::os::unix::fs::symlink(root.join("fixtures"), ws.path().join("fixtures")).unwrap();
+    let command = line.replace(
+        "cargo run --release --",
+        &format!("'{}'", env!("CARGO_BIN_EXE_hcount")),
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("set -e; {command}"))
+        .current_dir(ws.path())
+        .env_remove("HCOUNT_KEY_FILE")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    let made_dir = ws.path().join("out/2026");
+    assert!(
+        ws.path()
+            .join("out/warehouse/year=2022/persons.parquet")
+            .is_file()
+    );
     let example = root.join("reports/example");
-    let mut files = vec!["report.html".to_string(), "report.md".to_string()];
+    let mut files = vec![
+        "report.html".to_string(),
+        "report.md".to_string(),
+        "trends.html".to_string(),
+    ];
     for chart in [
         "national_total",
         "national_by_category",
         "youth",
         "age_sex",
         "municipal_top12",
+        "trends/national_total",
+        "trends/national_by_category",
+        "trends/linkage",
     ] {
         files.push(format!("charts/{chart}.png"));
         files.push(format!("charts/{chart}.svg"));
     }
     for f in &files {
-        let made = std::fs::read(ws.out().join(f)).unwrap();
+        let made = std::fs::read(made_dir.join(f)).unwrap();
         if std::env::var_os("HCOUNT_BLESS").is_some() {
-            std::fs::create_dir_all(example.join("charts")).unwrap();
+            std::fs::create_dir_all(example.join("charts/trends")).unwrap();
             std::fs::write(example.join(f), &made).unwrap();
             continue;
         }

@@ -120,6 +120,13 @@ fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
     let run_out = ws.path().join("out-2026");
     let report = std::fs::read_to_string(run_out.join("report.html")).unwrap();
     assert!(report.contains("href=\"trends.html\""));
+    // The report itself shows the warehouse: the series, new/again/returning per count (2026:
+    // 9 counted = 2 new + 4 again + 3 returning, 2 persistent), the transitions, the caveat.
+    assert!(report.contains("id=\"lager\"") && report.contains("id=\"forloeb\""));
+    assert!(report.contains("<td>2026</td><td class=\"n\">9</td><td class=\"n\">2</td><td class=\"n\">4</td><td class=\"n\">3</td><td class=\"n\">2</td>"), "{report}");
+    assert!(report.contains("2022 → 2024") && report.contains("2024 → 2026"));
+    assert!(report.contains("ikke det samme som at have fået en bolig"));
+    assert!(report.contains("Hjemløse i Danmark, uge 6: offentliggjort og talt"));
     let page = std::fs::read_to_string(run_out.join("trends.html")).unwrap();
     assert!(page.contains("2022 → 2024") && page.contains("2024 → 2026"));
     assert!(page.contains("ikke det samme som at have fået en bolig"));
@@ -149,6 +156,30 @@ fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
     assert!(r.status.success(), "{}", stderr(&r));
     let page = std::fs::read_to_string(en.join("trends.html")).unwrap();
     assert!(page.contains("Not being counted again is not the same as being housed"));
+    // The run's report in English (the 2026 count again, replacing itself).
+    let out = run_into(
+        &ws,
+        &fixture().join("2026"),
+        &wh,
+        &demo_key(),
+        &["--lang", "en"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let en = std::fs::read_to_string(run_out.join("report.html")).unwrap();
+    assert!(en.contains("Count after count") && en.contains("2024 → 2026"));
+    assert!(en.contains("Not being counted again is not the same as being housed"));
+    // `hcount report` re-renders a warehouse run's report with the warehouse's series (and
+    // trends.html), in the language asked for.
+    let r = hcount()
+        .args(["report", "--out"])
+        .arg(&run_out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", stderr(&r));
+    let da = std::fs::read_to_string(run_out.join("report.html")).unwrap();
+    assert!(da.contains("Tælling efter tælling") && da.contains("2024 → 2026"));
+    let page = std::fs::read_to_string(run_out.join("trends.html")).unwrap();
+    assert!(page.contains("ikke det samme som at have fået en bolig"));
 }
 
 #[test]

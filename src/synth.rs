@@ -384,7 +384,7 @@ fn write_files(
                 FileStyle::Plain,
             ])
         };
-        let name = format!("{}_{:04}.csv", first.to_lowercase(), f);
+        let name = file_name(first, f);
         let (text, n, bad) = write_file(
             rows,
             persons,
@@ -423,6 +423,20 @@ pub fn generate_panel(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The name of a generated file: its first unit's id and the file's number.
+fn file_name(unit: &str, file: usize) -> String {
+    let name = format!("{}_{file:04}.csv", unit.to_lowercase());
+    // In a large set a unit number and a file number can together look like a CPR number
+    // (`aarhus-12345_6789`), which every output masks, so two files would end up with one
+    // name and the run would refuse them: a letter between them keeps the name whole.
+    // Names that pass the mask as they are stay as they were (the shipped fixtures).
+    if crate::privacy::has_cpr_like(&name) {
+        format!("{}_f{file:04}.csv", unit.to_lowercase())
+    } else {
+        name
+    }
+}
+
 fn write_file(
     rows: &[&Report],
     persons: &[Person],
@@ -742,6 +756,19 @@ fn staged<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_survive_the_cpr_mask() {
+        assert_eq!(file_name("drop-in-056", 16), "drop-in-056_0016.csv");
+        assert_eq!(
+            file_name("Drop-in-Aarhus-12345", 6789),
+            "drop-in-aarhus-12345_f6789.csv"
+        );
+        assert!(!crate::privacy::has_cpr_like(&file_name(
+            "shelter-aarhus-123456",
+            1999
+        )));
+    }
 
     fn options(style: Style) -> SynthOptions {
         SynthOptions {

@@ -726,6 +726,7 @@ pub fn warehouse_tables(
             ctx.register_table(q.name, df.into_view())?;
         }
         for q in WAREHOUSE_PIPELINE {
+            let started = std::time::Instant::now();
             let df = plan(&ctx, q).await?;
             // Computed once: each is read by several tables.
             let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -734,9 +735,11 @@ pub fn warehouse_tables(
                 source,
             })?;
             ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+            trace(q, started);
         }
         let mut tables = Vec::with_capacity(WAREHOUSE_TABLES.len());
         for q in WAREHOUSE_TABLES {
+            let started = std::time::Instant::now();
             let df = plan(&ctx, q).await?;
             let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
             let mut batches = df.collect().await.map_err(|source| EngineError::Query {
@@ -747,6 +750,7 @@ pub fn warehouse_tables(
             if batches.is_empty() {
                 batches.push(RecordBatch::new_empty(schema));
             }
+            trace(q, started);
             tables.push((q.name, batches));
         }
         Ok(tables)

@@ -357,16 +357,21 @@ fn the_shipped_fixture_is_what_synth_writes() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let shipped =
-        tree(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/count-2026"));
-    let made = tree(&ws.input());
+    assert_shipped_is_made("fixtures/count-2026", &ws.input());
+}
+
+/// The shipped fixture folder `shipped` (relative to the crate) holds exactly the files in
+/// `made`, byte for byte.
+fn assert_shipped_is_made(shipped: &str, made: &std::path::Path) {
+    let made = tree(made);
+    let shipped_files = tree(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(shipped));
     assert_eq!(
-        shipped.keys().collect::<Vec<_>>(),
+        shipped_files.keys().collect::<Vec<_>>(),
         made.keys().collect::<Vec<_>>()
     );
     assert!(
-        shipped == made,
-        "fixtures/count-2026 differs from the generator's output: regenerate it (fixtures/README.md)"
+        shipped_files == made,
+        "{shipped} differs from the generator's output: regenerate it (fixtures/README.md)"
     );
 }
 
@@ -391,16 +396,7 @@ fn the_shipped_panel_is_what_synth_writes() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let shipped = tree(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/panel"));
-    let made = tree(&ws.input());
-    assert_eq!(
-        shipped.keys().collect::<Vec<_>>(),
-        made.keys().collect::<Vec<_>>()
-    );
-    assert!(
-        shipped == made,
-        "fixtures/panel differs from the generator's output: regenerate it (fixtures/README.md)"
-    );
+    assert_shipped_is_made("fixtures/panel", &ws.input());
 }
 
 /// A memory limit too small for the count: exit 2 with a hint, and the earlier output stays.

@@ -940,7 +940,7 @@ fn response_rates(dir: &Path, lang: Lang) -> Result<Option<Vec<serde_json::Value
             let label = match r[0].as_str() {
                 "total" => if da { "I alt" } else { "Total" }.to_string(),
                 "respondent_type" => spec::find_code(&spec::RESPONDENT_TYPES, &r[1])
-                    .map(|c| if da { c.label_da } else { c.label_en }.to_string())
+                    .map(|c| c.label(da).to_string())
                     .unwrap_or_else(|| r[1].clone()),
                 _ => r[1].clone(),
             };

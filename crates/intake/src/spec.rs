@@ -188,6 +188,13 @@ pub struct Code {
     pub label_en: &'static str,
 }
 
+impl Code {
+    /// The label a person reads: Danish, or English.
+    pub fn label(&self, da: bool) -> &'static str {
+        if da { self.label_da } else { self.label_en }
+    }
+}
+
 const fn code(code: &'static str, label_da: &'static str, label_en: &'static str) -> Code {
     Code {
         code,

@@ -204,7 +204,7 @@ fn version_view(v: &Version) -> VersionView {
 /// the code itself if it is not one of the format's).
 fn respondent_type_label(code: &str, da: bool) -> String {
     crate::intake::spec::find_code(&crate::intake::spec::RESPONDENT_TYPES, code)
-        .map(|c| if da { c.label_da } else { c.label_en }.to_string())
+        .map(|c| c.label(da).to_string())
         .unwrap_or_else(|| code.to_string())
 }
 
@@ -951,11 +951,9 @@ fn groups_view(groups: &[crate::inbox::status::Group], da: bool) -> Vec<Value> {
         .iter()
         .map(|g| {
             // Respondent types by their label in the page's language; others by name.
-            let label = crate::intake::spec::RESPONDENT_TYPES
-                .iter()
-                .find(|c| c.code == g.key)
-                .map(|c| if da { c.label_da } else { c.label_en })
-                .unwrap_or(g.label.as_str());
+            let label =
+                crate::intake::spec::find_code(&crate::intake::spec::RESPONDENT_TYPES, &g.key)
+                    .map_or(g.label.as_str(), |c| c.label(da));
             tally_view(label, &g.tally)
         })
         .collect()

@@ -21,8 +21,9 @@ hcount validates every row, replaces CPR numbers with keyed pseudonyms, finds th
 are the same person, classifies each person by the most acute situation reported, and writes \
 the national and municipal tables.
 
-Exit codes: 0 done; 1 rows were rejected (validate, or run --strict); 2 could not run; 3 an \
-inbox upload was held (see `hcount inbox add --help`).";
+Exit codes: 0 done; 1 rows were rejected (validate, or run --strict), or a published cell \
+is not protected (audit); 2 could not run; 3 an inbox upload was held (see `hcount inbox add \
+--help`).";
 
 #[derive(Debug, Parser)]
 #[command(name = "hcount", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -77,6 +78,26 @@ enum Command {
     /// Where the count round stands: units asked and answered, by respondent type,
     /// municipality and region; who has not answered; rejected rows outstanding.
     Status(crate::inbox::commands::StatusArgs),
+    /// Attack the published tables of a run's output folder: by linear programming, find
+    /// the range every hidden cell can take given all published figures.
+    ///
+    /// A cell shown as "<5" must keep the whole range 1 to 4 (the attacker may learn
+    /// nothing more than the mark says), and no published count may be between 1 and 4.
+    /// Exit 0: every cell is protected; 1: some cell is not (listed); 2: could not run.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// The output folder of `hcount run`.
+    #[arg(value_name = "OUT")]
+    out: PathBuf,
+    /// The threshold (default: the run's --min-cell from OUT/run.json, else 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    min_cell: Option<u64>,
+    /// Language of the result.
+    #[arg(long, value_enum, default_value_t = Lang::Da)]
+    lang: Lang,
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,6 +150,10 @@ struct RunArgs {
     /// Published municipal tables show counts from 1 to N-1 as "<N".
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     min_cell: u64,
+    /// Publish every count rounded to a multiple of N (e.g. 5 or 10) instead of hiding small
+    /// counts; all figures of a published table are then rounded, none exact.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    round: Option<u64>,
     /// Published figures of earlier counts, for the trend charts (default: shipped copy).
     #[arg(long, value_name = "DIR")]
     history: Option<PathBuf>,
@@ -383,6 +408,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 year: args.year,
                 strict: args.strict,
                 min_cell: args.min_cell,
+                round: args.round,
                 threads: args.resources.threads(),
                 memory_limit: args.resources.memory_limit,
                 quiet: args.quiet,
@@ -489,6 +515,20 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 eprintln!("hcount: wrote {}", p.display());
             }
             Ok(exit::OK)
+        }
+        Command::Audit(args) => {
+            let min_cell = match args.min_cell {
+                Some(n) => n,
+                None => run::run_min_cell(&args.out).unwrap_or(5),
+            };
+            let audit = crate::publish::disclosure::audit::audit_folder(&args.out, min_cell)
+                .map_err(Failure::cannot_run)?;
+            print!("{}", audit.text(args.lang == Lang::En));
+            Ok(if audit.passed() {
+                exit::OK
+            } else {
+                exit::REJECTED
+            })
         }
         Command::Rules(args) => {
             print!("{}", summary::rules_text(args.lang == Lang::Da));

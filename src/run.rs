@@ -34,6 +34,8 @@ pub struct RunConfig {
     pub year: Option<i32>,
     pub strict: bool,
     pub min_cell: u64,
+    /// `--round N`: published tables rounded to multiples of N instead of suppressed.
+    pub round: Option<u64>,
     pub threads: usize,
     pub memory_limit: Option<usize>,
     pub quiet: bool,
@@ -400,6 +402,8 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let tables_dir = out.join("tables");
     std::fs::create_dir_all(tables_dir.join("published")).map_err(|e| io("tables/", e))?;
     let mut counted = 0;
+    // The exact tables that have a published copy, protected together (they share margins).
+    let mut exact = std::collections::HashMap::new();
     for (name, batches) in &result.tables {
         let table = Table::from_batches(batches).map_err(Failure::cannot_run)?;
         if *name == "respondent_feedback" {
@@ -419,11 +423,6 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         table
             .write_csv(&tables_dir.join(format!("{name}.csv")))
             .map_err(|e| io(name, e))?;
-        if *name == "municipal_totals" {
-            tables::suppress(&table, "persons", config.min_cell)
-                .write_csv(&tables_dir.join("published/municipal_totals.csv"))
-                .map_err(|e| io(name, e))?;
-        }
         if *name == "national_by_category" {
             counted = table
                 .rows
@@ -432,7 +431,26 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
                 .and_then(|r| r[1].parse().ok())
                 .unwrap_or(0);
         }
+        if crate::publish::disclosure::PUBLISHED
+            .iter()
+            .any(|p| p.name == *name)
+        {
+            exact.insert(name.to_string(), table);
+        }
     }
+    let protection = match config.round {
+        Some(base) => crate::publish::disclosure::Protection::Round { base },
+        None => crate::publish::disclosure::Protection::Suppress {
+            min_cell: config.min_cell,
+        },
+    };
+    let published = crate::publish::disclosure::write_published(
+        &tables_dir.join("published"),
+        &exact,
+        protection,
+    )
+    .map_err(|e| Failure::cannot_run(format!("published tables: {e}")))?;
+    stage("published tables");
     tables::intake(&intake.reports)
         .write_csv(&tables_dir.join("intake.csv"))
         .map_err(|e| io("intake.csv", e))?;
@@ -455,6 +473,12 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         "threads": config.threads,
         "memory_limit_bytes": config.memory_limit,
         "min_cell": config.min_cell,
+        "round": config.round,
+        "suppressed": {
+            "primary": published.primary,
+            "secondary": published.secondary,
+            "unprotected": published.unprotected,
+        },
         "inputs": input_hashes.iter().map(|(name, size, sha)| serde_json::json!({
             "file": name, "bytes": size, "sha256": sha,
         })).collect::<Vec<_>>(),
@@ -537,6 +561,13 @@ fn give_freed_memory_back() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn give_freed_memory_back() {}
+
+/// The `--min-cell` a run recorded in `OUT/run.json`.
+pub fn run_min_cell(out: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(out.join("run.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("min_cell")?.as_u64()
+}
 
 /// The published history: `--history DIR`, or the copy compiled into the binary.
 pub fn load_history(dir: Option<&Path>) -> Result<crate::publish::history::History, Failure> {

@@ -98,6 +98,13 @@ pub const TABLES: &[Query] = &[
     // Beyond outputs.md: for the report.
     query!("tables/by_age_group_and_sex.sql", "by_age_group_and_sex"),
     query!("tables/data_quality.sql", "data_quality"),
+    // Margins of the published municipal tables (issue #13, src/publish/disclosure/).
+    query!("tables/region_totals.sql", "region_totals"),
+    query!("tables/region_by_sex.sql", "region_by_sex"),
+    query!("tables/region_by_age_group.sql", "region_by_age_group"),
+    query!("tables/linking_sensitivity.sql", "linking_sensitivity"),
+    // Comparison abroad (issue #13): the count by ETHOS Light category.
+    query!("tables/ethos_light.sql", "ethos_light"),
     query!("tables/respondent_feedback.sql", "respondent_feedback"),
 ];
 
@@ -229,6 +236,7 @@ async fn run_async(
         }
     }
     ctx.register_table("municipalities", Arc::new(municipalities_table()?))?;
+    ctx.register_table("ethos_light_map", Arc::new(ethos_light_table()?))?;
 
     let mut submissions_rows = 0;
     let mut persons_rows = 0;
@@ -615,6 +623,38 @@ fn municipalities_table() -> Result<MemTable, EngineError> {
             )),
             Arc::new(StringArray::from_iter_values(list.iter().map(|m| m.name))),
             Arc::new(StringArray::from_iter_values(list.iter().map(|m| m.region))),
+        ],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
+}
+
+/// The ETHOS Light placement of every SFI category (`data/ethos_light/mapping.csv`), with
+/// the category's order: `situation`, `ethos_light` (`1`–`6`, `outside`, `unknown`), `ord`.
+fn ethos_light_table() -> Result<MemTable, EngineError> {
+    let list = crate::count::ethos::mapping();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("situation", DataType::Utf8, false),
+        Field::new("ethos_light", DataType::Utf8, false),
+        Field::new("ord", DataType::Int32, false),
+    ]));
+    let ord = |code: &str| match code {
+        crate::count::ethos::OUTSIDE => 8,
+        crate::count::ethos::UNKNOWN => 9,
+        n => n.parse().unwrap_or(9),
+    };
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                list.iter().map(|p| p.situation.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                list.iter().map(|p| p.ethos_light.as_str()),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                list.iter().map(|p| ord(&p.ethos_light)),
+            )),
         ],
     )
     .map_err(datafusion::error::DataFusionError::from)?;

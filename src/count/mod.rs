@@ -3,5 +3,6 @@
 //! tables as CSV ([`tables`]). DataFusion stays behind [`engine`].
 
 pub mod engine;
+pub mod ethos;
 pub mod staging;
 pub mod tables;

@@ -54,7 +54,7 @@ pub struct BarChart {
 }
 
 const SIZE: (u32, u32) = (900, 500);
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Okabe–Ito, without yellow (too light on white).
 const PALETTE: [RGBColor; 7] = [
@@ -66,9 +66,9 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(230, 159, 0),
     RGBColor(0, 0, 0),
 ];
-const GREY: RGBColor = RGBColor(110, 110, 110);
+pub(crate) const GREY: RGBColor = RGBColor(110, 110, 110);
 
-fn font() -> anyhow::Result<()> {
+pub(crate) fn font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         // InvalidFont has no Debug: map it by hand.
@@ -79,7 +79,7 @@ fn font() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow::anyhow!("drawing: {e}")
 }
 

@@ -3,7 +3,7 @@
 //! them without the submissions, the key or the SQL engine. Everything is sorted and carries
 //! no timestamp: the same run gives byte-identical charts and reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -146,6 +146,8 @@ struct RunData {
     /// Rejected rows by rule code (rows, not problems: one row may have several).
     rejections: BTreeMap<String, u64>,
     run: serde_json::Value,
+    /// The attack on the published tables (None: the folder has none).
+    audit: Option<crate::publish::disclosure::audit::Audit>,
 }
 
 impl RunData {
@@ -179,6 +181,22 @@ impl RunData {
             let path = dir.join("tables").join(format!("{name}.csv"));
             tables.insert(name.to_string(), read_table(&path)?);
         }
+        // Published copies (issue #13): the report shows municipal figures as published, and
+        // the count under other linking assumptions; older output folders may lack them.
+        for (name, path) in [
+            (
+                "published_municipal_totals",
+                "published/municipal_totals.csv",
+            ),
+            ("linking_sensitivity", "linking_sensitivity.csv"),
+            ("ethos_light", "ethos_light.csv"),
+            ("published_ethos_light", "published/ethos_light.csv"),
+        ] {
+            let path = dir.join("tables").join(path);
+            if path.exists() {
+                tables.insert(name.to_string(), read_table(&path)?);
+            }
+        }
         let rejected = read_table(&dir.join("rejected.csv"))?;
         let mut seen = std::collections::BTreeSet::new();
         let mut rejections: BTreeMap<String, u64> = BTreeMap::new();
@@ -188,12 +206,18 @@ impl RunData {
                 *rejections.entry(r[3].clone()).or_default() += 1;
             }
         }
+        let audit = crate::publish::disclosure::audit::audit_folder(
+            dir,
+            run["min_cell"].as_u64().unwrap_or(5),
+        )
+        .ok();
         Ok(RunData {
             year,
             count_date,
             tables,
             rejections,
             run,
+            audit,
         })
     }
 
@@ -336,6 +360,9 @@ struct Charts {
     age_sex: ChartRef,
     municipal_multiples: Option<ChartRef>,
     municipal: Vec<(i32, String)>, // (code, relative svg path)
+    municipal_map: ChartRef,
+    /// One map per region, in the order of `data/municipalities.csv`.
+    region_maps: Vec<ChartRef>,
 }
 
 fn markers(history: &History, t: &Texts) -> Vec<Marker> {
@@ -573,6 +600,7 @@ fn draw_charts(
     // Municipalities: one chart each (with persons this count), and small multiples of the
     // twelve largest. Published history counts people by home municipality, as we do.
     let totals = data.table("municipal_totals");
+    let hidden = published_hidden(data);
     let mut municipal: Vec<(i32, String, i64)> = totals
         .rows
         .iter()
@@ -586,7 +614,10 @@ fn draw_charts(
             .filter(|f| f.key == code.to_string())
             .map(|f| (f.year, f.persons))
             .collect();
-        known.insert(year, now);
+        // A count hidden to protect another (secondary suppression) is not drawn.
+        if !hidden.contains(&code.to_string()) {
+            known.insert(year, now);
+        }
         series(name.to_string(), &ys, &known, Some(options.min_cell))
     };
     municipal
@@ -635,7 +666,10 @@ fn draw_charts(
         Some(chart_ref(&title, dir, "municipal_top12")?)
     };
     municipal.sort_by_key(|(code, _, _)| *code);
+    let (municipal_map, region_maps) = municipal_map(data, options, t, dir)?;
     Ok(Charts {
+        municipal_map,
+        region_maps,
         national_total,
         by_category,
         youth,
@@ -772,19 +806,11 @@ fn context(
         let percent = row.map(|r| d(&r[2])).unwrap_or_default();
         serde_json::json!({"code": code, "label": t.indicator(code), "persons": num(persons, lang), "percent": percent})
     };
-    let housing_first: Vec<_> = [
-        "support_act",
-        "support_icm",
-        "support_cti",
-        "support_social_caretaker",
-        "support_none",
-        "housing_queue",
-        "action_plan",
-        "homeless_3m_plus",
-    ]
-    .iter()
-    .map(|c| indicator(c))
-    .collect();
+    // The same indicators the published municipal table holds.
+    let housing_first: Vec<_> = crate::publish::disclosure::MUNICIPAL_INDICATORS
+        .iter()
+        .map(|c| indicator(c))
+        .collect();
     let profile: Vec<_> = [
         "women",
         "young_18_24",
@@ -803,8 +829,10 @@ fn context(
     .map(|c| indicator(c))
     .collect();
 
-    // Municipal totals as published: small numbers suppressed.
+    // Municipal totals as published: small numbers suppressed, and the cells hidden to
+    // protect them.
     let min_cell = options.min_cell;
+    let published = published_municipal(data);
     let municipal: Vec<_> = data
         .table("municipal_totals")
         .rows
@@ -812,10 +840,15 @@ fn context(
         .filter(|r| r[2] != "0")
         .map(|r| {
             let n: u64 = r[2].parse().unwrap_or(0);
-            let shown = if n > 0 && n < min_cell {
-                format!("<{min_cell}")
-            } else {
-                num(n as i64, lang)
+            // As published (a count, rounded with --round, or a mark); an older output
+            // folder without the published copy: small counts as <t.
+            let shown = match published.get(&r[0]) {
+                Some(text) => match text.parse::<i64>() {
+                    Ok(p) => num(p, lang),
+                    Err(_) => text.clone(),
+                },
+                None if n > 0 && n < min_cell => format!("<{min_cell}"),
+                None => num(n as i64, lang),
             };
             let code: i32 = r[0].parse().unwrap_or(0);
             let chart = charts
@@ -863,6 +896,98 @@ fn context(
         "not_homeless": num(q("persons_not_homeless"), lang),
         "rejections": rejections,
     });
+    // The audit of what was published (issue #13), and how sure the count is.
+    let disclosure = match &data.audit {
+        Some(a) => serde_json::json!({
+            "done": true,
+            "passed": a.passed(),
+            "cells": num(a.cells as i64, lang),
+            "primary": num(a.primary as i64, lang),
+            "secondary": num(a.secondary as i64, lang),
+            "min_range": a.min_protection(),
+            "failures": a.disclosed.len() + a.exposed.len() + a.inconsistent.len(),
+        }),
+        None => serde_json::json!({"done": false}),
+    };
+    let sensitivity: Vec<_> = data
+        .tables
+        .get("linking_sensitivity")
+        .map(|t| t.rows.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let label = match r[0].as_str() {
+                "cpr_only" => t.pick("Kun CPR-numre kobler", "Only CPR numbers link"),
+                "today" => t.pick("Tællingens regler", "The count's rules"),
+                _ => t.pick(
+                    "Alle uidentificerede rækker er allerede talte personer",
+                    "Every unidentified row is a person already counted",
+                ),
+            };
+            serde_json::json!({"label": label, "persons": num(r[1].parse().unwrap_or(0), lang),
+                "difference": r[2], "percent": d(&r[3])})
+        })
+        .collect();
+    // ETHOS Light (data/ethos_light/): the published copy's figures when there is one.
+    let ethos: Vec<_> = {
+        let exact = data.tables.get("ethos_light");
+        let published = data.tables.get("published_ethos_light").or(exact);
+        published
+            .map(|t| t.rows.clone())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                let code = r[0].as_str();
+                let label = match code {
+                    crate::count::ethos::ETHOS_TOTAL => t
+                        .pick("ETHOS Light i alt (1–6)", "ETHOS Light total (1–6)")
+                        .to_string(),
+                    crate::count::ethos::OUTSIDE => t
+                        .pick("Uden for ETHOS Light", "Outside ETHOS Light")
+                        .to_string(),
+                    crate::count::ethos::UNKNOWN => t.pick("Uoplyst", "Unknown").to_string(),
+                    "total" => t.pick("Hjemløse i alt", "All homeless persons").to_string(),
+                    _ => crate::count::ethos::categories()
+                        .iter()
+                        .find(|c| c.code == code)
+                        .map(|c| {
+                            let l = if t.lang == Lang::Da {
+                                &c.label_da
+                            } else {
+                                &c.label_en
+                            };
+                            format!("{code}. {l}")
+                        })
+                        .unwrap_or_else(|| code.to_string()),
+                };
+                let situations: Vec<&str> = r[1]
+                    .split('|')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        spec::find_code(&spec::SITUATIONS, s)
+                            .map(|c| {
+                                if t.lang == Lang::Da {
+                                    c.label_da
+                                } else {
+                                    c.label_en
+                                }
+                            })
+                            .unwrap_or(s)
+                    })
+                    .collect();
+                let persons = match r[2].parse::<i64>() {
+                    Ok(n) => num(n, lang),
+                    Err(_) => r[2].clone(),
+                };
+                serde_json::json!({
+                    "label": label,
+                    "situations": situations.join(", "),
+                    "persons": persons,
+                    "sum": code == crate::count::ethos::ETHOS_TOTAL || code == "total",
+                })
+            })
+            .collect()
+    };
     let notes: Vec<_> = options
         .history
         .notes
@@ -897,6 +1022,10 @@ fn context(
         "municipal": municipal,
         "min_cell": min_cell,
         "quality": quality,
+        "disclosure": disclosure,
+        "ethos": ethos,
+        "round": data.run["round"].as_u64(),
+        "sensitivity": sensitivity,
         "notes": notes,
         "situations": situations,
         "version": env!("CARGO_PKG_VERSION"),
@@ -920,7 +1049,21 @@ fn context(
     if let Some(m) = &charts.municipal_multiples {
         list.push(chart(m));
     }
-    ctx = minijinja::context! { charts => list, ..ctx };
+    let map = chart(&charts.municipal_map);
+    // Linked, not inlined: five more maps would double the page for a view most skip.
+    let regions: Vec<minijinja::Value> = charts
+        .region_maps
+        .iter()
+        .map(|c| {
+            minijinja::context! {
+                title => c.title.clone(),
+                png => minijinja::Value::from_safe_string(c.png.clone()),
+                svg => minijinja::Value::from_safe_string(c.svg.clone()),
+            }
+        })
+        .collect();
+    ctx =
+        minijinja::context! { charts => list, municipal_map => map, region_maps => regions, ..ctx };
     Ok(ctx)
 }
 
@@ -956,4 +1099,134 @@ fn response_rates(dir: &Path, lang: Lang) -> Result<Option<Vec<serde_json::Value
         })
         .collect();
     Ok(Some(rows))
+}
+
+/// The published municipal totals (`tables/published/municipal_totals.csv`): code → the
+/// text published (a count, `<t` or `x`); empty for an older output folder without it.
+fn published_municipal(data: &RunData) -> HashMap<String, String> {
+    data.tables
+        .get("published_municipal_totals")
+        .map(|t| {
+            t.rows
+                .iter()
+                .filter_map(|r| Some((r.first()?.clone(), r.get(2)?.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Municipality codes whose published count is not a number (hidden as `<t` or `x`).
+fn published_hidden(data: &RunData) -> std::collections::HashSet<String> {
+    published_municipal(data)
+        .into_iter()
+        .filter(|(_, v)| v.parse::<u64>().is_err())
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// The municipal map of the published totals (src/publish/map.rs), national and per
+/// region (`charts/municipal_map_<region>.svg`, e.g. `municipal_map_region_hovedstaden`).
+fn municipal_map(
+    data: &RunData,
+    options: &ReportOptions,
+    t: &Texts,
+    dir: &Path,
+) -> Result<(ChartRef, Vec<ChartRef>), String> {
+    use crate::publish::map::{MunicipalMap, Shown, render_map, render_region_map};
+    let published = published_municipal(data);
+    let min_cell = options.min_cell;
+    let values: HashMap<u16, Shown> = data
+        .table("municipal_totals")
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let code: u16 = r[0].parse().ok()?;
+            let exact: u64 = r[2].parse().ok()?;
+            let shown = match published.get(&r[0]) {
+                Some(text) => text.parse().map_or(Shown::Hidden, Shown::Count),
+                None if exact > 0 && exact < min_cell => Shown::Hidden,
+                None => Shown::Count(exact),
+            };
+            Some((code, shown))
+        })
+        .collect();
+    let year = data.year;
+    let mut map = MunicipalMap {
+        title: match t.lang {
+            Lang::Da => format!("Hjemløse efter kommune, {year}"),
+            Lang::En => format!("Homeless persons by municipality, {year}"),
+        },
+        legend_title: t.pick("Personer", "Persons").to_string(),
+        hidden_label: match t.lang {
+            Lang::Da => format!("skjult (<{min_cell} eller x)"),
+            Lang::En => format!("hidden (<{min_cell} or x)"),
+        },
+        inset_title: t.pick("Hovedstadsområdet", "Capital area").to_string(),
+        source: vec![
+            t.pick(
+                "Kilde: denne optælling (hcount), kommunetal som offentliggjort; personer i deres hjemkommune.",
+                "Source: this count (hcount), municipal figures as published; persons in their home municipality.",
+            )
+            .to_string(),
+            t.pick(
+                "Kommunegrænser: Geodatastyrelsen og Danske Kommuner, DAGI 1:500.000 (2014).",
+                "Municipal boundaries: Geodatastyrelsen and Danske Kommuner, DAGI 1:500,000 (2014).",
+            )
+            .to_string(),
+        ],
+        min_cell,
+        values,
+    };
+    render_map(
+        &map,
+        &dir.join("municipal_map.svg"),
+        &dir.join("municipal_map.png"),
+    )
+    .map_err(|e| format!("chart municipal_map: {e:#}"))?;
+    let national = chart_ref(&map.title, dir, "municipal_map")?;
+    let mut regions: Vec<&str> = Vec::new();
+    for m in crate::intake::spec::municipalities() {
+        if !regions.contains(&m.region) {
+            regions.push(m.region);
+        }
+    }
+    let mut region_maps = Vec::new();
+    for region in regions {
+        let codes: Vec<u16> = crate::intake::spec::municipalities()
+            .iter()
+            .filter(|m| m.region == region)
+            .map(|m| m.code)
+            .collect();
+        let name = format!("municipal_map_{}", slug(region));
+        map.title = match t.lang {
+            Lang::Da => format!("Hjemløse efter kommune, {region}, {year}"),
+            Lang::En => format!("Homeless persons by municipality, {region}, {year}"),
+        };
+        render_region_map(
+            &map,
+            &codes,
+            &dir.join(format!("{name}.svg")),
+            &dir.join(format!("{name}.png")),
+        )
+        .map_err(|e| format!("chart {name}: {e:#}"))?;
+        region_maps.push(chart_ref(region, dir, &name)?);
+    }
+    Ok((national, region_maps))
+}
+
+/// A file name part of a region's name: "Region Hovedstaden" → "region_hovedstaden"
+/// (ASCII letters only: æ ø å become ae oe aa).
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.to_lowercase().chars() {
+        match ch {
+            'a'..='z' | '0'..='9' => out.push(ch),
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            _ if !out.ends_with('_') => out.push('_'),
+            _ => {}
+        }
+    }
+    out.trim_matches('_').to_string()
 }

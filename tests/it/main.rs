@@ -2,6 +2,7 @@
 
 mod cli;
 mod dedup;
+mod disclosure;
 mod form_v2;
 mod handworked;
 mod hostile;

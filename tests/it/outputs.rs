@@ -40,6 +40,15 @@ const TABLE_FILES: &[&str] = &[
     "background.csv",
     "citizenship.csv",
     "health.csv",
+    // Issue #13: the protected tables (secondary suppression must be deterministic) and
+    // the ETHOS Light and linking tables.
+    "published/municipal_by_category.csv",
+    "published/municipal_indicators.csv",
+    "published/national_by_category.csv",
+    "published/region_by_age_group.csv",
+    "published/ethos_light.csv",
+    "ethos_light.csv",
+    "linking_sensitivity.csv",
 ];
 
 fn tables(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {

@@ -80,9 +80,11 @@ fn charts_and_reports_are_written() {
         "no network resources"
     );
     assert!(html.contains("<svg"), "charts are inline");
-    // Municipal values 1–4 are never shown exactly: Middelfart has 2 persons.
+    // Municipal values 1–4 are never shown exactly: Middelfart has 2 persons (`<5`, or `x`
+    // when the protection of the other small cells needed it hidden that way).
     assert!(
-        html.contains("<td>410</td><td>Middelfart</td><td class=\"n\">&lt;5</td>"),
+        html.contains("<td>410</td><td>Middelfart</td><td class=\"n\">&lt;5</td>")
+            || html.contains("<td>410</td><td>Middelfart</td><td class=\"n\">x</td>"),
         "suppressed in the report"
     );
     assert!(!html.contains("<td>Middelfart</td><td class=\"n\">2</td>"));
@@ -96,6 +98,80 @@ fn the_markdown_report_and_a_chart_are_stable() {
     insta::assert_snapshot!("report_md", md);
     let svg = std::fs::read_to_string(ws.out().join("charts/national_total.svg")).unwrap();
     insta::assert_snapshot!("national_total_svg", svg);
+}
+
+#[test]
+fn the_municipal_map_is_stable_and_beside_the_table() {
+    let ws = Workspace::new();
+    small_count(&ws);
+    let svg = std::fs::read_to_string(ws.out().join("charts/municipal_map.svg")).unwrap();
+    // Every municipality is drawn: 98 shapes at least (more with islands), plus the inset.
+    assert!(svg.matches("<polygon").count() >= 98 + 18, "shapes missing");
+    // Middelfart (2 persons, <5) is drawn in the hidden grey, and the legend says so.
+    assert!(svg.contains("#BDBDBD"), "no hidden class drawn");
+    assert!(
+        svg.contains("skjult (&lt;5 eller x)"),
+        "legend of hidden municipalities"
+    );
+    assert!(
+        svg.contains("Geodatastyrelsen"),
+        "the boundaries' credit line"
+    );
+    insta::assert_snapshot!("municipal_map_svg", svg);
+    let png = std::fs::read(ws.out().join("charts/municipal_map.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(png.len() > 20_000, "PNG suspiciously small: {}", png.len());
+    let html = std::fs::read_to_string(ws.out().join("report.html")).unwrap();
+    let side = html
+        .find("<div class=\"side\">")
+        .expect("table and map side by side");
+    let map = html.find("<figure class=\"map\">").unwrap();
+    let table_end = html[side..].find("</table>").unwrap() + side;
+    assert!(
+        map > table_end && map - table_end < 20,
+        "the map follows the municipal table"
+    );
+    // One map per region: only its municipalities, and the report links each.
+    let region =
+        std::fs::read_to_string(ws.out().join("charts/municipal_map_region_nordjylland.svg"))
+            .unwrap();
+    let shapes = region.matches("<polygon").count();
+    assert!(
+        (11..98).contains(&shapes),
+        "Nordjylland has 11 municipalities (more shapes with islands), drew {shapes}"
+    );
+    assert!(
+        region.contains("Region Nordjylland"),
+        "the region in the title"
+    );
+    assert!(
+        !region.contains("Bornholm"),
+        "Bornholm belongs to Hovedstaden"
+    );
+    let capital =
+        std::fs::read_to_string(ws.out().join("charts/municipal_map_region_hovedstaden.svg"))
+            .unwrap();
+    assert!(
+        capital.contains("Bornholm"),
+        "boxed in the capital region's map"
+    );
+    for slug in [
+        "hovedstaden",
+        "sjaelland",
+        "syddanmark",
+        "midtjylland",
+        "nordjylland",
+    ] {
+        assert!(
+            html.contains(&format!("charts/municipal_map_region_{slug}.png")),
+            "report links the map of {slug}"
+        );
+        assert!(
+            ws.out()
+                .join(format!("charts/municipal_map_region_{slug}.png"))
+                .is_file()
+        );
+    }
 }
 
 #[test]
@@ -258,6 +334,12 @@ fn the_example_report_is_what_the_main_command_makes() {
         "trends/national_total",
         "trends/national_by_category",
         "trends/linkage",
+        "municipal_map",
+        "municipal_map_region_hovedstaden",
+        "municipal_map_region_sjaelland",
+        "municipal_map_region_syddanmark",
+        "municipal_map_region_midtjylland",
+        "municipal_map_region_nordjylland",
     ] {
         files.push(format!("charts/{chart}.png"));
         files.push(format!("charts/{chart}.svg"));

@@ -1,0 +1,744 @@
+//! The attacker: by linear programming, the range each hidden cell can take given every
+//! published figure, the relations between the tables, non-negativity and what each mark
+//! says (`<5`: 1 to 4; `x`: anything from 0 up).
+//!
+//! **Protection rule.** A cell the attacker can prove to be below the threshold t must keep a
+//! range from at most 1 to at least t − 1: the attacker learns nothing beyond what `<t` says.
+//! Every published exact count is 0 or at least t.
+//!
+//! Each cell is attacked twice: the LP relaxation first (its range contains the integer
+//! attacker's, so a cell it narrows too far fails at once), then, when that range is wide
+//! enough, the integer programme (every count a whole number), whose range is the one
+//! reported. Ranges are rounded inwards to whole persons (a tolerance of 1e-6 absorbs the
+//! solver's floating point). Each problem holds only the hidden cells connected to the
+//! attacked one through the relations (its component), which keeps it small.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, microlp, variable};
+
+use super::{Kind, LinkedSet, PUBLISHED, SECONDARY_MARK, Value};
+use crate::count::tables::Table;
+
+pub mod trace {
+    use std::sync::atomic::AtomicU64;
+    pub static SOLVES: AtomicU64 = AtomicU64::new(0);
+    pub static SOLVE_MICROS: AtomicU64 = AtomicU64::new(0);
+    pub static VARS: AtomicU64 = AtomicU64::new(0);
+    pub fn report(what: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if std::env::var_os("HCOUNT_TRACE").is_some() {
+            let n = SOLVES.swap(0, Relaxed);
+            eprintln!(
+                "hcount: {what}: {n} LP solves, {:.3} s solving, mean {} variables",
+                SOLVE_MICROS.swap(0, Relaxed) as f64 / 1e6,
+                VARS.swap(0, Relaxed) / n.max(1)
+            );
+        }
+    }
+}
+
+/// How many times [`Component::seed`] solves for the cells still unsettled, per goal.
+const SETTLE_ROUNDS: usize = 8;
+
+/// The range the attacker finds for one hidden cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellRange {
+    pub cell: usize,
+    pub low: u64,
+    pub high: u64,
+}
+
+/// The audit of a linked set.
+#[derive(Debug, Clone, Default)]
+pub struct Audit {
+    pub threshold: u64,
+    pub cells: usize,
+    /// Cells hidden as `<t`.
+    pub primary: usize,
+    /// Cells hidden as `x`.
+    pub secondary: usize,
+    /// The attacker's range of every `<t` cell.
+    pub ranges: Vec<CellRange>,
+    /// `<t` cells narrowed below what `<t` says: (label, low, high).
+    pub disclosed: Vec<(String, u64, u64)>,
+    /// Exact published counts between 1 and t − 1: (label, count).
+    pub exposed: Vec<(String, u64)>,
+    /// Published figures that contradict each other (no count fits them all).
+    pub inconsistent: Vec<String>,
+}
+
+impl Audit {
+    pub fn passed(&self) -> bool {
+        self.disclosed.is_empty() && self.exposed.is_empty() && self.inconsistent.is_empty()
+    }
+
+    /// The narrowest range (high − low) the attacker finds for a `<t` cell.
+    pub fn min_protection(&self) -> Option<u64> {
+        self.ranges.iter().map(|r| r.high - r.low).min()
+    }
+
+    /// A short text for people: what was attacked and what came out (Danish unless `en`).
+    pub fn text(&self, en: bool) -> String {
+        let t = self.threshold;
+        let pick = |da: String, e: String| if en { e } else { da };
+        let mut s = pick(
+            format!(
+                "audit: {} offentliggjorte celler, {} skjult ({} under {t} som <{t}, {} sekundært som x)\n",
+                self.cells,
+                self.primary + self.secondary,
+                self.primary,
+                self.secondary
+            ),
+            format!(
+                "audit: {} published cells, {} hidden ({} below {t} as <{t}, {} secondary as x)\n",
+                self.cells,
+                self.primary + self.secondary,
+                self.primary,
+                self.secondary
+            ),
+        );
+        s.push_str(&match self.min_protection() {
+            Some(m) => pick(
+                format!(
+                    "audit: det smalleste spænd angriberen finder for en <{t}-celle: {m} (beskyttelse kræver {})\n",
+                    t.saturating_sub(2)
+                ),
+                format!(
+                    "audit: narrowest range the attacker finds for a <{t} cell: {m} (protection needs {})\n",
+                    t.saturating_sub(2)
+                ),
+            ),
+            None => pick(
+                "audit: ingen celle er skjult\n".into(),
+                "audit: no cell is hidden\n".into(),
+            ),
+        });
+        for (label, n) in &self.exposed {
+            s.push_str(&pick(
+                format!("audit: FEJL {label} er offentliggjort som {n}, under grænsen {t}\n"),
+                format!("audit: FAIL {label} is published as {n}, below the threshold {t}\n"),
+            ));
+        }
+        for (label, lo, hi) in &self.disclosed {
+            s.push_str(&pick(
+                format!("audit: FEJL {label} kan indsnævres til {lo}..{hi}\n"),
+                format!("audit: FAIL {label} can be narrowed to {lo}..{hi}\n"),
+            ));
+        }
+        for label in &self.inconsistent {
+            s.push_str(&pick(
+                format!("audit: FEJL {label}: de offentliggjorte tal modsiger hinanden\n"),
+                format!("audit: FAIL {label}: the published figures contradict each other\n"),
+            ));
+        }
+        s.push_str(match (self.passed(), en) {
+            (true, false) => {
+                "audit: bestået: ingen skjult celle kan indsnævres mere, end dens mærke siger\n"
+            }
+            (true, true) => {
+                "audit: passed: no hidden cell can be narrowed below what its mark says\n"
+            }
+            (false, false) => "audit: IKKE BESTÅET\n",
+            (false, true) => "audit: FAILED\n",
+        });
+        s
+    }
+}
+
+/// The threshold of a set: from its `<t` marks, else `default`.
+fn threshold_of(set: &LinkedSet, default: u64) -> u64 {
+    set.cells
+        .iter()
+        .find_map(|c| match c.value {
+            Value::Below(t) => Some(t),
+            _ => None,
+        })
+        .unwrap_or(default)
+}
+
+/// Attacks every hidden cell of `set` (built from published tables). `min_cell` is the
+/// threshold when the tables carry no `<t` mark.
+pub fn audit(set: &LinkedSet, min_cell: u64) -> Audit {
+    let threshold = threshold_of(set, min_cell);
+    let mut out = Audit {
+        threshold,
+        cells: set.cells.len(),
+        ..Audit::default()
+    };
+    // The hidden cells grouped by component (cells of one component share one problem and
+    // its witnesses); components are independent, so they are attacked in parallel.
+    let mut component_of = vec![usize::MAX; set.cells.len()];
+    let mut components: Vec<Component> = Vec::new();
+    for i in 0..set.cells.len() {
+        if !matches!(set.cells[i].value, Value::Known(_)) && component_of[i] == usize::MAX {
+            let c = Component::of(set, i);
+            for &j in &c.cells {
+                component_of[j] = components.len();
+            }
+            components.push(c);
+        }
+    }
+    type Outcome = Result<(u64, u64), String>;
+    type Check = Result<Option<(u64, u64)>, String>;
+    type PerComponent = (Vec<(usize, Outcome)>, Vec<(usize, Check)>);
+    let (ranges, secondary): (HashMap<usize, Outcome>, HashMap<usize, Check>) = {
+        use rayon::prelude::*;
+        let per: Vec<PerComponent> = components
+            .par_iter()
+            .map(|c| {
+                let mut w = Witnesses::default();
+                c.seed(set, threshold, &mut w);
+                let ranges = c
+                    .primaries(set)
+                    .into_iter()
+                    .map(|i| (i, c.range(set, i, threshold, &mut w)))
+                    .collect();
+                let hidden = c
+                    .secondaries(set)
+                    .into_iter()
+                    .map(|i| (i, c.secondary_check(set, i, threshold, &mut w)))
+                    .collect();
+                (ranges, hidden)
+            })
+            .collect();
+        let mut r = HashMap::new();
+        let mut x = HashMap::new();
+        for (a, b) in per {
+            r.extend(a);
+            x.extend(b);
+        }
+        (r, x)
+    };
+    for (i, cell) in set.cells.iter().enumerate() {
+        match cell.value {
+            Value::Known(n) if n > 0 && n < threshold => out.exposed.push((cell.label(), n)),
+            Value::Known(_) => {}
+            Value::Below(_) => {
+                out.primary += 1;
+                match &ranges[&i] {
+                    Ok((low, high)) => {
+                        if *low > 1 || *high + 1 < threshold {
+                            out.disclosed.push((
+                                format!("{} (<{threshold})", cell.label()),
+                                *low,
+                                *high,
+                            ));
+                        }
+                        out.ranges.push(CellRange {
+                            cell: i,
+                            low: *low,
+                            high: *high,
+                        });
+                    }
+                    Err(_) => out.inconsistent.push(cell.label()),
+                }
+            }
+            Value::Secondary => {
+                out.secondary += 1;
+                match &secondary[&i] {
+                    Ok(None) => {}
+                    Ok(Some((low, high))) => out.disclosed.push((
+                        format!("{} ({SECONDARY_MARK})", cell.label()),
+                        *low,
+                        *high,
+                    )),
+                    Err(_) => out.inconsistent.push(cell.label()),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a `<t` cell keeps the range `<t` says, in `set` as it stands. `witnesses` are
+/// whole-number tables known to fit every relation and mark of `set` (each a value per cell
+/// of the set); ones found here are added. Hiding more cells only loosens the problem, so a
+/// witness stays one while suppression goes on: the exact table is the first.
+pub fn protected(
+    set: &LinkedSet,
+    cell: usize,
+    threshold: u64,
+    witnesses: &mut Vec<Vec<i64>>,
+) -> bool {
+    let reached = |w: &Vec<Vec<i64>>, low: bool| {
+        w.iter().any(|v| {
+            if low {
+                v[cell] <= 1
+            } else {
+                v[cell] + 1 >= threshold as i64
+            }
+        })
+    };
+    if reached(witnesses, true) && reached(witnesses, false) {
+        return true;
+    }
+    let c = Component::of(set, cell);
+    let mut local = Witnesses::default();
+    let ok = [true, false].into_iter().all(|low| {
+        reached(witnesses, low)
+            || matches!(c.extreme(set, cell, threshold, !low, &mut local), Ok(v)
+                if if low { v <= 1 } else { v + 1 >= threshold })
+    });
+    // Whole tables for the next checks: the component's values over the first witness.
+    if let Some(base) = witnesses.first().cloned() {
+        for w in local.found {
+            let mut full = base.clone();
+            for (k, &cell) in c.cells.iter().enumerate() {
+                full[cell] = w[k];
+            }
+            witnesses.push(full);
+        }
+    }
+    ok
+}
+
+/// Whether an `x` cell passes the rule for hidden cells (see `Component::secondary_check`),
+/// with whole-table `witnesses` as for [`protected`].
+pub fn secondary_protected(
+    set: &LinkedSet,
+    cell: usize,
+    threshold: u64,
+    witnesses: &mut Vec<Vec<i64>>,
+) -> bool {
+    if witnesses.iter().any(|v| v[cell] >= threshold as i64) {
+        return true;
+    }
+    let c = Component::of(set, cell);
+    let mut local = Witnesses::default();
+    let ok = matches!(
+        c.secondary_check(set, cell, threshold, &mut local),
+        Ok(None)
+    );
+    if let Some(base) = witnesses.first().cloned() {
+        for w in local.found {
+            let mut full = base.clone();
+            for (k, &cell) in c.cells.iter().enumerate() {
+                full[cell] = w[k];
+            }
+            witnesses.push(full);
+        }
+    }
+    ok
+}
+
+/// Adds to `witnesses` (whole tables of `set`, the first of them exact) the seed solutions
+/// of every component of hidden cells: all `<t` low, all high, every `x` high (see
+/// `Component::seed`).
+pub fn seed_witnesses(set: &LinkedSet, threshold: u64, witnesses: &mut Vec<Vec<i64>>) {
+    let Some(base) = witnesses.first().cloned() else {
+        return;
+    };
+    let mut done = vec![false; set.cells.len()];
+    for i in 0..set.cells.len() {
+        if done[i] || matches!(set.cells[i].value, Value::Known(_)) {
+            continue;
+        }
+        let c = Component::of(set, i);
+        for &j in &c.cells {
+            done[j] = true;
+        }
+        let mut local = Witnesses::default();
+        c.seed(set, threshold, &mut local);
+        for w in local.found {
+            let mut full = base.clone();
+            for (k, &cell) in c.cells.iter().enumerate() {
+                full[cell] = w[k];
+            }
+            witnesses.push(full);
+        }
+    }
+}
+
+/// The hidden cells connected to `cell` through relations (`cell` first), and the relations
+/// that hold any of them.
+pub fn component(set: &LinkedSet, cell: usize) -> (Vec<usize>, Vec<usize>) {
+    let hidden = |c: usize| !matches!(set.cells[c].value, Value::Known(_));
+    let mut seen = vec![false; set.cells.len()];
+    let mut seen_rel = vec![false; set.relations.len()];
+    let mut cells = vec![cell];
+    let mut rels = Vec::new();
+    seen[cell] = true;
+    let mut next = 0;
+    while next < cells.len() {
+        let c = cells[next];
+        next += 1;
+        for &r in &set.relations_of[c] {
+            if seen_rel[r] {
+                continue;
+            }
+            seen_rel[r] = true;
+            rels.push(r);
+            for &(d, _) in &set.relations[r].terms {
+                if !seen[d] && hidden(d) {
+                    seen[d] = true;
+                    cells.push(d);
+                }
+            }
+        }
+    }
+    rels.sort_unstable();
+    (cells, rels)
+}
+
+/// The attacker's range of hidden `cell`: (lowest, highest) whole count.
+pub fn range(set: &LinkedSet, cell: usize, threshold: u64) -> Result<(u64, u64), String> {
+    Component::of(set, cell).range(set, cell, threshold, &mut Witnesses::default())
+}
+
+/// Whole-number solutions of one component's problem (a value per cell of the component),
+/// each checked exactly against every relation and bound: a solution that gives a cell 1
+/// proves the attacker cannot rule 1 out, without another solve.
+#[derive(Default)]
+struct Witnesses {
+    found: Vec<Vec<i64>>,
+}
+
+/// One attack problem: hidden cells and the relations that hold them.
+struct Component {
+    cells: Vec<usize>,
+    rels: Vec<usize>,
+    position: HashMap<usize, usize>,
+}
+
+impl Component {
+    fn of(set: &LinkedSet, cell: usize) -> Component {
+        let (cells, rels) = component(set, cell);
+        let position = cells.iter().enumerate().map(|(k, &c)| (c, k)).collect();
+        Component {
+            cells,
+            rels,
+            position,
+        }
+    }
+
+    fn secondaries(&self, set: &LinkedSet) -> Vec<usize> {
+        let mut p: Vec<usize> = self
+            .cells
+            .iter()
+            .copied()
+            .filter(|&c| set.cells[c].value == Value::Secondary)
+            .collect();
+        p.sort_unstable();
+        p
+    }
+
+    /// An `x` cell says nothing, but if the attacker can prove it below the threshold it
+    /// must keep the range `<t` would: from at most 1 to t − 1. None: it does (or the
+    /// attacker cannot prove it small); else its range.
+    fn secondary_check(
+        &self,
+        set: &LinkedSet,
+        cell: usize,
+        threshold: u64,
+        w: &mut Witnesses,
+    ) -> Result<Option<(u64, u64)>, String> {
+        let k = self.position[&cell];
+        if w.found.iter().any(|v| v[k] >= threshold as i64) {
+            return Ok(None);
+        }
+        let high = self.extreme(set, cell, threshold, true, w)?;
+        // Not provably small; or provably 0, and zeros are not protected (they are
+        // published as 0 elsewhere).
+        if high >= threshold || high == 0 {
+            return Ok(None);
+        }
+        let low = self.extreme(set, cell, threshold, false, w)?;
+        Ok((low > 1 || high + 1 < threshold).then_some((low, high)))
+    }
+
+    fn primaries(&self, set: &LinkedSet) -> Vec<usize> {
+        let mut p: Vec<usize> = self
+            .cells
+            .iter()
+            .copied()
+            .filter(|&c| matches!(set.cells[c].value, Value::Below(_)))
+            .collect();
+        p.sort_unstable();
+        p
+    }
+
+    /// Two solves that usually settle most cells at once: all `<t` cells as low, then as
+    /// high, as they can be together (kept when the solution is whole).
+    fn seed(&self, set: &LinkedSet, threshold: u64, w: &mut Witnesses) {
+        let all: Vec<(usize, f64)> = self.primaries(set).into_iter().map(|c| (c, 1.0)).collect();
+        let mut tries: Vec<(&[(usize, f64)], bool)> = Vec::new();
+        if all.len() > 1 {
+            tries.push((&all, false));
+            tries.push((&all, true));
+        }
+        // And every `x` as high as it goes: a witness that it need not be small.
+        let hidden: Vec<(usize, f64)> = self
+            .secondaries(set)
+            .into_iter()
+            .map(|c| (c, 1.0))
+            .collect();
+        if !hidden.is_empty() {
+            tries.push((&hidden, true));
+        }
+        for (objective, maximise) in tries {
+            if let Ok((_, values)) = self.solve(set, objective, threshold, maximise, false)
+                && let Some(v) = self.verify(set, threshold, &values)
+            {
+                w.found.push(v);
+            }
+        }
+        // Then, a few times, the same for the cells no witness settles yet: each solve
+        // usually settles many at once, where one solve per cell would settle one.
+        let t = threshold as i64;
+        let goals: [(Vec<usize>, bool, Box<dyn Fn(i64) -> bool>); 3] = [
+            (self.primaries(set), false, Box::new(|v| v <= 1)),
+            (self.primaries(set), true, Box::new(move |v| v + 1 >= t)),
+            (self.secondaries(set), true, Box::new(move |v| v >= t)),
+        ];
+        for (cells, maximise, reached) in goals {
+            for _ in 0..SETTLE_ROUNDS {
+                let open: Vec<(usize, f64)> = cells
+                    .iter()
+                    .filter(|&&c| {
+                        let k = self.position[&c];
+                        !w.found.iter().any(|v| reached(v[k]))
+                    })
+                    .map(|&c| (c, 1.0))
+                    .collect();
+                if open.len() < 2 {
+                    break;
+                }
+                let Ok((_, values)) = self.solve(set, &open, threshold, maximise, false) else {
+                    break;
+                };
+                let Some(v) = self.verify(set, threshold, &values) else {
+                    break;
+                };
+                let settled = open.iter().any(|&(c, _)| reached(v[self.position[&c]]));
+                w.found.push(v);
+                if !settled {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The range of `cell`: from a witness where one exists, else by solving.
+    fn range(
+        &self,
+        set: &LinkedSet,
+        cell: usize,
+        threshold: u64,
+        w: &mut Witnesses,
+    ) -> Result<(u64, u64), String> {
+        let low = self.extreme(set, cell, threshold, false, w)?;
+        let high = self.extreme(set, cell, threshold, true, w)?;
+        Ok((low, high))
+    }
+
+    /// The lowest (or highest) whole value of `cell`. The bounds of a `<t` cell are 1 and
+    /// t − 1, so a witness at the bound is the answer. Else the LP relaxation: its optimum
+    /// bounds the integer one (so a cell it narrows too far is answered), and a whole
+    /// solution is the integer optimum; else branch and bound.
+    fn extreme(
+        &self,
+        set: &LinkedSet,
+        cell: usize,
+        threshold: u64,
+        maximise: bool,
+        w: &mut Witnesses,
+    ) -> Result<u64, String> {
+        let k = self.position[&cell];
+        let below = match set.cells[cell].value {
+            Value::Below(t) => Some(t),
+            _ => None,
+        };
+        if let Some(t) = below {
+            let bound = if maximise { t as i64 - 1 } else { 1 };
+            if w.found.iter().any(|v| v[k] == bound) {
+                return Ok(bound as u64);
+            }
+        }
+        let inward = |v: f64| {
+            if maximise {
+                (v + 1e-6).floor().max(0.0) as u64
+            } else {
+                (v - 1e-6).ceil().max(0.0) as u64
+            }
+        };
+        let objective = [(cell, 1.0)];
+        let (value, values) = self.solve(set, &objective, threshold, maximise, false)?;
+        if let Some(v) = self.verify(set, threshold, &values) {
+            w.found.push(v);
+            return Ok(inward(value));
+        }
+        let relaxed = inward(value);
+        if let Some(t) = below
+            && ((maximise && relaxed + 1 < t) || (!maximise && relaxed > 1))
+        {
+            return Ok(relaxed);
+        }
+        let (value, values) = self.solve(set, &objective, threshold, maximise, true)?;
+        if let Some(v) = self.verify(set, threshold, &values) {
+            w.found.push(v);
+        }
+        Ok(inward(value))
+    }
+
+    /// Solves max/min Σ objective over the component: (optimum, the value of each cell).
+    fn solve(
+        &self,
+        set: &LinkedSet,
+        objective: &[(usize, f64)],
+        threshold: u64,
+        maximise: bool,
+        integer: bool,
+    ) -> Result<(f64, Vec<f64>), String> {
+        let mut vars = ProblemVariables::new();
+        let mut var: Vec<Variable> = Vec::with_capacity(self.cells.len());
+        for &c in &self.cells {
+            // Finite bounds on every cell (wave2-notes §5): an unbounded LP has no range.
+            let (lo, hi) = bounds_of(set, c, threshold);
+            let v = variable().min(lo as f64).max(hi as f64);
+            var.push(vars.add(if integer { v.integer() } else { v }));
+        }
+        let target: Expression = objective
+            .iter()
+            .map(|&(c, k)| k * var[self.position[&c]])
+            .sum();
+        let mut model = if maximise {
+            vars.maximise(target.clone())
+        } else {
+            vars.minimise(target.clone())
+        }
+        .using(microlp);
+        for &r in &self.rels {
+            let rel = &set.relations[r];
+            let mut e = Expression::from(0.0);
+            for &(c, coef) in &rel.terms {
+                match (self.position.get(&c), set.cells[c].value) {
+                    (Some(&k), _) => e += coef as f64 * var[k],
+                    (None, Value::Known(n)) => e += coef as f64 * n as f64,
+                    // Hidden cells outside the component cannot be: the component follows
+                    // every relation of its cells.
+                    (None, _) => unreachable!("hidden cell outside its component"),
+                }
+            }
+            model = match rel.kind {
+                Kind::Equal => model.with(e.eq(0.0)),
+                Kind::AtMost => model.with(e.leq(0.0)),
+            };
+        }
+        let t0 = std::time::Instant::now();
+        let solution = model.solve().map_err(|e| e.to_string());
+        trace::SOLVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        trace::SOLVE_MICROS.fetch_add(
+            t0.elapsed().as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        trace::VARS.fetch_add(
+            self.cells.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let solution = solution?;
+        let values: Vec<f64> = var.iter().map(|&v| solution.value(v)).collect();
+        Ok((solution.eval(&target), values))
+    }
+
+    /// `values` as whole numbers when they are whole and fit every relation and bound
+    /// exactly (checked in integers, not trusted from the solver).
+    fn verify(&self, set: &LinkedSet, threshold: u64, values: &[f64]) -> Option<Vec<i64>> {
+        let whole: Vec<i64> = values
+            .iter()
+            .map(|&v| ((v - v.round()).abs() < 1e-6).then_some(v.round() as i64))
+            .collect::<Option<_>>()?;
+        for (k, &c) in self.cells.iter().enumerate() {
+            let (lo, hi) = bounds_of(set, c, threshold);
+            if whole[k] < lo || whole[k] > hi {
+                return None;
+            }
+        }
+        for &r in &self.rels {
+            let rel = &set.relations[r];
+            let mut sum = 0i64;
+            for &(c, coef) in &rel.terms {
+                sum += coef
+                    * match (self.position.get(&c), set.cells[c].value) {
+                        (Some(&k), _) => whole[k],
+                        (None, Value::Known(n)) => n as i64,
+                        (None, _) => return None,
+                    };
+            }
+            let ok = match rel.kind {
+                Kind::Equal => sum == 0,
+                Kind::AtMost => sum <= 0,
+            };
+            if !ok {
+                return None;
+            }
+        }
+        Some(whole)
+    }
+}
+
+/// What a cell's mark says: its lowest and highest whole value.
+fn bounds_of(set: &LinkedSet, c: usize, _threshold: u64) -> (i64, i64) {
+    match set.cells[c].value {
+        Value::Below(t) => (1, t as i64 - 1),
+        Value::Secondary => (0, set.upper_bound as i64),
+        Value::Known(n) => (n as i64, n as i64),
+    }
+}
+
+/// Reads the published tables of an output folder (`tables/published/*.csv`).
+pub fn read_published(out: &Path) -> Result<HashMap<String, Table>, String> {
+    let dir = out.join("tables").join("published");
+    if !dir.is_dir() {
+        return Err(format!(
+            "{}: no published tables here (is it the output folder of `hcount run`?)",
+            dir.display()
+        ));
+    }
+    let mut tables = HashMap::new();
+    for spec in PUBLISHED {
+        let path = dir.join(format!("{}.csv", spec.name));
+        if !path.exists() {
+            continue;
+        }
+        let mut reader =
+            csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let header = reader
+            .headers()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .iter()
+            .map(String::from)
+            .collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+            rows.push(record.iter().map(String::from).collect());
+        }
+        tables.insert(spec.name.to_string(), Table { header, rows });
+    }
+    Ok(tables)
+}
+
+/// Audits the published tables of an output folder.
+pub fn audit_folder(out: &Path, min_cell: u64) -> Result<Audit, String> {
+    let tables = read_published(out)?;
+    let set = LinkedSet::build(&tables)?;
+    let a = audit(&set, min_cell);
+    trace::report("audit");
+    Ok(a)
+}
+
+/// Hidden cells per table: (table, primary, secondary), for the report.
+pub fn per_table(set: &LinkedSet) -> BTreeMap<&'static str, (usize, usize)> {
+    let mut out = BTreeMap::new();
+    for cell in &set.cells {
+        let e = out.entry(PUBLISHED[cell.table].name).or_insert((0, 0));
+        match cell.value {
+            Value::Below(_) => e.0 += 1,
+            Value::Secondary => e.1 += 1,
+            Value::Known(_) => {}
+        }
+    }
+    out
+}

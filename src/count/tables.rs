@@ -57,6 +57,32 @@ impl Table {
         }
     }
 
+    /// Reads a table [`Table::write_csv`] wrote, the `'` of a defused cell taken off again
+    /// (for the report, the trends page and the audit, which read a run's output back).
+    pub fn read_csv(path: &Path) -> Result<Table, String> {
+        let failed = |e: csv::Error| format!("{}: {e}", path.display());
+        let mut reader = csv::Reader::from_path(path).map_err(failed)?;
+        let header = reader
+            .headers()
+            .map_err(failed)?
+            .iter()
+            .map(String::from)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|record| {
+                record.map(|record| {
+                    record
+                        .iter()
+                        .map(|c| c.strip_prefix('\'').unwrap_or(c).to_string())
+                        .collect()
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(failed)?;
+        Ok(Table { header, rows })
+    }
+
     pub fn write_csv(&self, path: &Path) -> std::io::Result<()> {
         let mut out = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))

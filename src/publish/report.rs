@@ -179,7 +179,7 @@ impl RunData {
             "data_quality",
         ] {
             let path = dir.join("tables").join(format!("{name}.csv"));
-            tables.insert(name.to_string(), read_table(&path)?);
+            tables.insert(name.to_string(), Table::read_csv(&path)?);
         }
         // Published copies (issue #13): the report shows municipal figures as published, and
         // the count under other linking assumptions; older output folders may lack them.
@@ -194,10 +194,10 @@ impl RunData {
         ] {
             let path = dir.join("tables").join(path);
             if path.exists() {
-                tables.insert(name.to_string(), read_table(&path)?);
+                tables.insert(name.to_string(), Table::read_csv(&path)?);
             }
         }
-        let rejected = read_table(&dir.join("rejected.csv"))?;
+        let rejected = Table::read_csv(&dir.join("rejected.csv"))?;
         let mut seen = std::collections::BTreeSet::new();
         let mut rejections: BTreeMap<String, u64> = BTreeMap::new();
         for r in &rejected.rows {
@@ -240,28 +240,6 @@ impl RunData {
             .copied()
             .unwrap_or(0)
     }
-}
-
-fn read_table(path: &Path) -> Result<Table, String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let header = r
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            rec.map(|rec| {
-                rec.iter()
-                    .map(|c| c.strip_prefix('\'').unwrap_or(c).to_string())
-                    .collect()
-            })
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Table { header, rows })
 }
 
 /// The report's fixed texts in Danish and English.
@@ -1074,7 +1052,7 @@ fn response_rates(dir: &Path, lang: Lang) -> Result<Option<Vec<serde_json::Value
     if !path.exists() {
         return Ok(None);
     }
-    let table = read_table(&path)?;
+    let table = Table::read_csv(&path)?;
     let da = lang == Lang::Da;
     let rows = table
         .rows

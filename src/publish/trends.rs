@@ -39,22 +39,6 @@ struct Year {
     linkage_municipal: Table,
 }
 
-fn read_table(path: &Path) -> Result<Table, String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let header = r
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-        rows.push(rec.iter().map(String::from).collect());
-    }
-    Ok(Table { header, rows })
-}
-
 fn pairs(t: &Table, key: &str, value: &str) -> BTreeMap<String, i64> {
     t.column(key)
         .into_iter()
@@ -65,7 +49,7 @@ fn pairs(t: &Table, key: &str, value: &str) -> BTreeMap<String, i64> {
 
 impl Year {
     fn load(year: i32, dir: &Path) -> Result<Year, String> {
-        let t = |name: &str| read_table(&dir.join("tables").join(name));
+        let t = |name: &str| Table::read_csv(&dir.join("tables").join(name));
         let municipal = t("municipal_totals.csv")?
             .rows
             .iter()

@@ -281,7 +281,13 @@ pub fn protected(
             || matches!(c.extreme(set, cell, threshold, !low, &mut local), Ok(v)
                 if if low { v <= 1 } else { v + 1 >= threshold })
     });
-    // Whole tables for the next checks: the component's values over the first witness.
+    adopt(witnesses, &c, local);
+    ok
+}
+
+/// Keeps a component's solutions as whole tables for the next checks: the component's
+/// values over the first witness (the exact table), which fits everything outside it.
+fn adopt(witnesses: &mut Vec<Vec<i64>>, c: &Component, local: Witnesses) {
     if let Some(base) = witnesses.first().cloned() {
         for w in local.found {
             let mut full = base.clone();
@@ -291,7 +297,6 @@ pub fn protected(
             witnesses.push(full);
         }
     }
-    ok
 }
 
 /// Whether an `x` cell passes the rule for hidden cells (see `Component::secondary_check`),
@@ -311,15 +316,7 @@ pub fn secondary_protected(
         c.secondary_check(set, cell, threshold, &mut local),
         Ok(None)
     );
-    if let Some(base) = witnesses.first().cloned() {
-        for w in local.found {
-            let mut full = base.clone();
-            for (k, &cell) in c.cells.iter().enumerate() {
-                full[cell] = w[k];
-            }
-            witnesses.push(full);
-        }
-    }
+    adopt(witnesses, &c, local);
     ok
 }
 
@@ -702,20 +699,7 @@ pub fn read_published(out: &Path) -> Result<HashMap<String, Table>, String> {
         if !path.exists() {
             continue;
         }
-        let mut reader =
-            csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let header = reader
-            .headers()
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .iter()
-            .map(String::from)
-            .collect();
-        let mut rows = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
-            rows.push(record.iter().map(String::from).collect());
-        }
-        tables.insert(spec.name.to_string(), Table { header, rows });
+        tables.insert(spec.name.to_string(), Table::read_csv(&path)?);
     }
     Ok(tables)
 }

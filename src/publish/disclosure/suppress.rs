@@ -419,6 +419,15 @@ fn known_around(work: &LinkedSet, c: usize) -> Option<Vec<usize>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// How many cells of relation `r` are hidden.
+fn hidden_count(set: &LinkedSet, r: usize) -> usize {
+    set.relations[r]
+        .terms
+        .iter()
+        .filter(|&&(c, _)| is_hidden(set, c))
+        .count()
+}
+
 fn is_hidden(set: &LinkedSet, c: usize) -> bool {
     !matches!(set.cells[c].value, Value::Known(_))
 }
@@ -426,13 +435,7 @@ fn is_hidden(set: &LinkedSet, c: usize) -> bool {
 /// The next cell to hide to protect `cell` (see the module documentation).
 fn next_cell(set: &LinkedSet, exact: &[u64], cell: usize) -> Option<usize> {
     let (_, rels) = component(set, cell);
-    let hidden_in = |r: usize| {
-        set.relations[r]
-            .terms
-            .iter()
-            .filter(|&&(c, _)| is_hidden(set, c))
-            .count()
-    };
+    let hidden_in = |r: usize| hidden_count(set, r);
     let candidates = |r: usize| -> Vec<usize> {
         set.relations[r]
             .terms
@@ -487,13 +490,7 @@ fn next_cell(set: &LinkedSet, exact: &[u64], cell: usize) -> Option<usize> {
 
 /// The known cell of `relation` to hide next (rule 2 of the module documentation).
 fn pick(set: &LinkedSet, exact: &[u64], relation: usize) -> Option<usize> {
-    let hidden_in = |r: usize| {
-        set.relations[r]
-            .terms
-            .iter()
-            .filter(|&&(c, _)| is_hidden(set, c))
-            .count()
-    };
+    let hidden_in = |r: usize| hidden_count(set, r);
     // Relations (other than `relation`) in which hiding `c` would leave `c` the only hidden cell.
     let new_singletons = |c: usize| {
         set.relations_of[c]

@@ -706,7 +706,11 @@ mod tests {
         assert_eq!(f[6], "21");
         // No column holds a single hidden cell: each adds up to a published national count.
         for c in 2..6 {
-            let n = out.rows.iter().filter(|r| r[c].parse::<u64>().is_err()).count();
+            let n = out
+                .rows
+                .iter()
+                .filter(|r| r[c].parse::<u64>().is_err())
+                .count();
             assert_ne!(n, 1, "column {}", header[c]);
         }
         // Without published totals (an earlier version's output): the totals by the primary

@@ -12,6 +12,13 @@
 //! widens every other cell's range (its true value stays feasible), so a cell once protected
 //! stays protected, and one pass suffices.
 //!
+//! The steps, in order: the row/column rule without a solver (`close_singletons`); the
+//! first pass above, which leaves to the second a cell no hiding can protect
+//! (`hopeless`) and shows a cell as `x` when protecting it takes more than `BUDGET`
+//! hidden cells; the second pass, which turns a narrowed `<t` into `x` and frees an `x`
+//! the attacker proves small (`widening_cell`, `known_around`, `joint_cells`).
+//! docs/DECISIONS.md ("Publishing safely") has the figures that led to each step.
+//!
 //! Which cell is hidden next (deterministic; ties broken in this order):
 //! 1. the relation: one that holds exactly one hidden cell of the attacked cell's component
 //!    (that cell is then known exactly) — the attacked cell's own relations first; else the
@@ -20,10 +27,9 @@
 //!    always the lowest-numbered among equals;
 //! 2. the cell of that relation: the most detailed (a municipality's cell before a
 //!    municipal or regional total, those before a national figure, the national total
-//!    last, see [`level`]); then the cell that leaves the fewest other relations with a
-//!    single hidden cell; then the smallest count (information
-//!    lost; a published zero may be hidden, since `x` says nothing about the count); then
-//!    the lowest cell number.
+//!    last, see `level`); then the cell that leaves the fewest other relations with a
+//!    single hidden cell; then the smallest count (information lost; a published zero may
+//!    be hidden, since `x` says nothing about the count); then the lowest cell number.
 
 use super::audit::{component, protected, secondary_protected, seed_witnesses};
 use super::{Kind, LinkedSet, Value};

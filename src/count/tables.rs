@@ -57,6 +57,18 @@ impl Table {
         }
     }
 
+    /// A table from string literals, for tests.
+    #[cfg(test)]
+    pub fn of(header: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|s| s.to_string()).collect())
+                .collect(),
+        }
+    }
+
     /// Reads a table [`Table::write_csv`] wrote, the `'` of a defused cell taken off again
     /// (for the report, the trends page and the audit, which read a run's output back).
     pub fn read_csv(path: &Path) -> Result<Table, String> {

@@ -652,16 +652,6 @@ pub fn rekey(dir: &Path, old: &Key, new: &Key, threads: usize) -> Result<Rekeyed
 mod tests {
     use super::*;
 
-    fn t(header: &[&str], rows: &[&[&str]]) -> Table {
-        Table {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|s| s.to_string()).collect())
-                .collect(),
-        }
-    }
-
     #[test]
     fn linkage_shows_what_the_municipal_totals_show() {
         let header = &[
@@ -673,7 +663,7 @@ mod tests {
             "persistent",
             "persons",
         ];
-        let linkage = t(
+        let linkage = Table::of(
             header,
             &[
                 &["101", "København", "40", "20", "10", "6", "70"],
@@ -682,7 +672,7 @@ mod tests {
                 &["563", "Fanø", "0", "0", "0", "0", "0"],
             ],
         );
-        let totals = t(
+        let totals = Table::of(
             &["municipality", "municipality_name", "persons"],
             &[
                 &["101", "København", "70"],

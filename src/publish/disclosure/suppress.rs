@@ -539,16 +539,6 @@ mod tests {
     use super::*;
     use crate::count::tables::Table;
 
-    fn table(header: &[&str], rows: &[&[&str]]) -> Table {
-        Table {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows: rows
-                .iter()
-                .map(|r| r.iter().map(|s| s.to_string()).collect())
-                .collect(),
-        }
-    }
-
     /// A 2 × 3 municipality × category table with its margins (two municipalities of the
     /// capital region; the region total and the national total).
     fn tables(cells: &[[u64; 3]; 2]) -> HashMap<String, Table> {
@@ -686,7 +676,7 @@ mod tests {
 
     #[test]
     fn marks_parse() {
-        let t = table(
+        let t = Table::of(
             &["situation", "persons"],
             &[&["total", "<5"], &["shelter", "7"]],
         );

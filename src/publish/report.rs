@@ -1162,14 +1162,8 @@ fn municipal_map(
     )
     .map_err(|e| format!("chart municipal_map: {e:#}"))?;
     let national = chart_ref(&map.title, dir, "municipal_map")?;
-    let mut regions: Vec<&str> = Vec::new();
-    for m in crate::intake::spec::municipalities() {
-        if !regions.contains(&m.region) {
-            regions.push(m.region);
-        }
-    }
     let mut region_maps = Vec::new();
-    for region in regions {
+    for region in crate::intake::spec::regions() {
         let codes: Vec<u16> = crate::intake::spec::municipalities()
             .iter()
             .filter(|m| m.region == region)

@@ -498,6 +498,17 @@ pub fn municipalities() -> &'static [Municipality] {
     })
 }
 
+/// The five regions, in the order they first appear in `data/municipalities.csv`.
+pub fn regions() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for m in municipalities() {
+        if !out.contains(&m.region) {
+            out.push(m.region);
+        }
+    }
+    out
+}
+
 /// A lookup table indexed by code (codes are below 1000), for the hot validation path.
 pub fn municipality_index() -> &'static [bool; 1000] {
     use std::sync::OnceLock;

@@ -498,17 +498,10 @@ fn definitions(cells: &[Cell], index: &HashMap<(usize, Vec<String>), usize>) -> 
         if !cells.iter().any(|c| c.table == mi && c.key[1] == indicator) {
             continue;
         }
-        let mut regions: Vec<String> = Vec::new();
-        for m in crate::intake::spec::municipalities() {
-            let r = m.region.to_string();
-            if !regions.contains(&r) {
-                regions.push(r);
-            }
-        }
-        for r in &regions {
+        for r in crate::intake::spec::regions() {
             let lhs: Vec<usize> = munis
                 .iter()
-                .filter(|m| region_of(m).as_deref() == Some(r.as_str()))
+                .filter(|m| region_of(m).as_deref() == Some(r))
                 .filter_map(|m| at("municipal_indicators", &[m.as_str(), indicator]))
                 .collect();
             out.extend(same(lhs, cols.iter().map(|g| by(g, Some(r))).collect()));

@@ -269,6 +269,11 @@ fn every_refusal_over_http_has_a_clear_message_and_its_status_and_stores_nothing
             .post_file("/unit/upload", &b, &[("csrf", &csrf_b)], "b.csv", &huge)
             .await;
         assert_eq!(res.status, 413, "beyond the body limit");
+        assert_eq!(
+            res.header("connection"),
+            "close",
+            "the unread body ends the connection"
+        );
         let (many, cprs) = unit_file("unit-b", 1, 51);
         sent_cprs.extend(cprs);
         let res = http

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 
 pub use session::Who;
@@ -198,6 +198,13 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // A refused upload may leave part of its body unread, and hyper then closes the
+    // connection; saying so keeps a client from sending its next request on it (CI saw a
+    // pooled client's next upload fail with a closed connection).
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     res
 }

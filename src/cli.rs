@@ -89,10 +89,12 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct AuditArgs {
-    /// The output folder of `hcount run`.
+    /// The output folder of `hcount run`. For a run with --warehouse, every year of the
+    /// warehouse is attacked too (its published tables with the linkage tables); a
+    /// warehouse folder itself: every year of it.
     #[arg(value_name = "OUT")]
     out: PathBuf,
-    /// The threshold (default: the run's --min-cell from OUT/run.json, else 5).
+    /// The threshold (default: each run's --min-cell from its run.json, else 5).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     min_cell: Option<u64>,
     /// Language of the result.
@@ -517,18 +519,31 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(exit::OK)
         }
         Command::Audit(args) => {
-            let min_cell = match args.min_cell {
-                Some(n) => n,
-                None => run::run_min_cell(&args.out).unwrap_or(5),
-            };
-            let audit = crate::publish::disclosure::audit::audit_folder(&args.out, min_cell)
-                .map_err(Failure::cannot_run)?;
-            print!("{}", audit.text(args.lang == Lang::En));
-            Ok(if audit.passed() {
-                exit::OK
-            } else {
-                exit::REJECTED
-            })
+            let en = args.lang == Lang::En;
+            let folders = crate::warehouse::cli::audit_folders(&args.out)?;
+            let mut passed = true;
+            for (label, dir) in &folders {
+                let min_cell = match args.min_cell {
+                    Some(n) => n,
+                    None => run::run_min_cell(dir).unwrap_or(5),
+                };
+                if folders.len() > 1 {
+                    println!(
+                        "{}",
+                        match (label.is_empty(), en) {
+                            (true, false) => "audit: kørslen".to_string(),
+                            (true, true) => "audit: the run".to_string(),
+                            (false, false) => format!("audit: lageret, {label}"),
+                            (false, true) => format!("audit: the warehouse, {label}"),
+                        }
+                    );
+                }
+                let audit = crate::publish::disclosure::audit::audit_folder(dir, min_cell)
+                    .map_err(Failure::cannot_run)?;
+                print!("{}", audit.text(en));
+                passed &= audit.passed();
+            }
+            Ok(if passed { exit::OK } else { exit::REJECTED })
         }
         Command::Rules(args) => {
             print!("{}", summary::rules_text(args.lang == Lang::Da));

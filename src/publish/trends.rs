@@ -29,13 +29,16 @@ const TEMPLATE: &str = include_str!("../../reports/templates/trends.html.j2");
 /// from the warehouse, new/again/returning, the transitions and the caveat.
 pub const SECTION_TEMPLATE: &str = include_str!("../../reports/templates/warehouse.html.j2");
 
-/// One stored year's tables.
+/// One stored year's tables, as published (`tables/published/`: a hidden figure is not a
+/// number here, and is neither drawn nor shown as one; docs/DECISIONS.md).
 struct Year {
     year: i32,
     by_category: BTreeMap<String, i64>,
     municipal: Vec<(i32, String, i64)>,
-    linkage: BTreeMap<String, i64>,
-    transitions: Vec<(String, String, i64)>,
+    /// Status → the published cell (a count, `<5` or `x`).
+    linkage: BTreeMap<String, String>,
+    /// (from, to, the published cell).
+    transitions: Vec<(String, String, String)>,
     linkage_municipal: Table,
 }
 
@@ -49,7 +52,16 @@ fn pairs(t: &Table, key: &str, value: &str) -> BTreeMap<String, i64> {
 
 impl Year {
     fn load(year: i32, dir: &Path) -> Result<Year, String> {
-        let t = |name: &str| Table::read_csv(&dir.join("tables").join(name));
+        // The published copy; a year stored by a version that did not publish it has the
+        // exact table only (the next `run --warehouse` publishes every year's).
+        let t = |name: &str| {
+            let published = dir.join("tables/published").join(name);
+            if published.exists() {
+                Table::read_csv(&published)
+            } else {
+                Table::read_csv(&dir.join("tables").join(name))
+            }
+        };
         let municipal = t("municipal_totals.csv")?
             .rows
             .iter()
@@ -58,20 +70,32 @@ impl Year {
         let transitions = t("transitions.csv")?
             .rows
             .iter()
-            .filter_map(|r| Some((r[0].clone(), r[1].clone(), r[2].parse().ok()?)))
+            .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
             .collect();
+        let linkage = t("linkage.csv")?;
         Ok(Year {
             year,
             by_category: pairs(&t("national_by_category.csv")?, "situation", "persons"),
             municipal,
-            linkage: pairs(&t("linkage.csv")?, "status", "persons"),
+            linkage: linkage
+                .column("status")
+                .into_iter()
+                .zip(linkage.column("persons"))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             transitions,
-            linkage_municipal: t("published/linkage_by_municipality.csv")?,
+            linkage_municipal: t("linkage_by_municipality.csv")?,
         })
     }
 
-    fn total(&self) -> i64 {
-        self.by_category.get("total").copied().unwrap_or(0)
+    /// A linkage count as a number, if it is published as one.
+    fn linkage_count(&self, status: &str) -> Option<i64> {
+        self.linkage.get(status).and_then(|v| v.parse().ok())
+    }
+
+    /// The national total, if published as a count (else the year is not drawn).
+    fn total(&self) -> Option<i64> {
+        self.by_category.get("total").copied()
     }
 }
 
@@ -172,6 +196,9 @@ pub struct Section {
     all_years: Vec<i32>,
     category_rows: Vec<CategoryRow>,
     linkage_rows: Vec<LinkageRow>,
+    /// What the attacker of `hcount audit` found in the published tables of every stored
+    /// count, linkage included (a sentence).
+    protection: String,
     transitions: Vec<Transition>,
     municipal_rows: Vec<MunicipalRow>,
     min_cell: u64,
@@ -256,7 +283,10 @@ pub fn render(
         .iter()
         .map(|f| (f.year, f.persons))
         .collect();
-    let computed: BTreeMap<i32, i64> = data.iter().map(|y| (y.year, y.total())).collect();
+    let computed: BTreeMap<i32, i64> = data
+        .iter()
+        .filter_map(|y| Some((y.year, y.total()?)))
+        .collect();
     chart_list.push(draw_line(
         "national_total",
         LineChart {
@@ -300,7 +330,10 @@ pub fn render(
             .collect();
         let published_known = known.clone();
         for y in &data {
-            known.insert(y.year, y.by_category.get(c.code).copied().unwrap_or(0));
+            // A category hidden in the published table is not drawn for that year.
+            if let Some(n) = y.by_category.get(c.code) {
+                known.insert(y.year, *n);
+            }
         }
         if known.values().all(|v| *v == 0) {
             continue;
@@ -428,7 +461,8 @@ pub fn render(
                 (
                     label.to_string(),
                     data.iter()
-                        .map(|y| y.linkage.get(*code).copied().unwrap_or(0) as f64)
+                        // A hidden figure gets no bar (the table beside shows its mark).
+                        .map(|y| y.linkage_count(code).unwrap_or(0) as f64)
                         .collect(),
                 )
             })
@@ -473,20 +507,30 @@ pub fn render(
         .iter()
         .enumerate()
         .map(|(i, y)| {
-            let g = |k: &str| y.linkage.get(k).copied().unwrap_or(0);
-            let counted = g("new") + g("again") + g("returning");
+            // Counts with thousands separators; a hidden one ("<5", "x") as it is.
+            let g = |k: &str| match y.linkage_count(k) {
+                Some(n) => t.num(n),
+                None => y.linkage.get(k).cloned().unwrap_or_default(),
+            };
+            // new + again + returning = the year's counted persons (its national total).
+            let counted = y.total().unwrap_or(0);
             LinkageRow {
                 year: y.year,
-                counted: t.num(counted),
-                new: t.num(g("new")),
-                again: t.num(g("again")),
-                returning: t.num(g("returning")),
-                persistent: t.num(g("persistent")),
-                // The first count has no previous one to be counted again from.
-                again_pct: if counted == 0 || i == 0 {
-                    String::new()
-                } else {
-                    format!("{:.1}", 100.0 * g("again") as f64 / counted as f64)
+                counted: match y.total() {
+                    Some(n) => t.num(n),
+                    None => super::disclosure::SECONDARY_MARK.to_string(),
+                },
+                new: g("new"),
+                again: g("again"),
+                returning: g("returning"),
+                persistent: g("persistent"),
+                // The first count has no previous one to be counted again from; a hidden
+                // count has no share either.
+                again_pct: match y.linkage_count("again") {
+                    Some(a) if counted > 0 && i > 0 => {
+                        format!("{:.1}", 100.0 * a as f64 / counted as f64)
+                    }
+                    _ => String::new(),
                 },
             }
         })
@@ -517,7 +561,7 @@ pub fn render(
                         now.transitions
                             .iter()
                             .find(|(a, b, _)| a == f && b == to_code)
-                            .map(|(_, _, n)| t.num(*n))
+                            .map(|(_, _, n)| n.parse().map(|n| t.num(n)).unwrap_or(n.clone()))
                             .unwrap_or_default()
                     })
                     .collect(),
@@ -574,6 +618,7 @@ pub fn render(
         all_years,
         category_rows,
         linkage_rows,
+        protection: protection_note(years, options, &t),
         transitions,
         municipal_rows,
         min_cell: options.min_cell,
@@ -594,4 +639,57 @@ pub fn render(
         .map_err(|e| format!("trends.html: {e:#}"))?;
     std::fs::write(out.join("trends.html"), html).map_err(|e| format!("trends.html: {e}"))?;
     Ok(section)
+}
+
+/// The audit of every stored year's published tables (the year's run's and the linkage
+/// tables protected beside them), as one sentence for the page.
+fn protection_note(years: &[(i32, PathBuf)], options: &TrendsOptions, t: &Texts) -> String {
+    let mut cells = 0;
+    let mut hidden = 0;
+    let mut failed = Vec::new();
+    for (year, dir) in years {
+        let min_cell = std::fs::read_to_string(dir.join("run.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|run| run["min_cell"].as_u64())
+            .unwrap_or(options.min_cell);
+        match crate::publish::disclosure::audit::audit_folder(dir, min_cell) {
+            Ok(a) => {
+                cells += a.cells;
+                hidden += a.primary + a.secondary;
+                if !a.passed() {
+                    failed.push(year.to_string());
+                }
+            }
+            Err(_) => failed.push(year.to_string()),
+        }
+    }
+    let m = options.min_cell;
+    if failed.is_empty() {
+        match t.lang {
+            Lang::Da => format!(
+                "Tallene er de offentliggjorte: 1 til {} personer vises som <{m}, og x skjuler et tal, der ellers kunne regnes ud. Angriberen i hcount audit, der kender alle offentliggjorte tal for hver tælling i lageret, kan ikke indsnævre nogen skjult celle ({} celler, {} skjult).",
+                m - 1,
+                t.num(cells as i64),
+                t.num(hidden as i64)
+            ),
+            Lang::En => format!(
+                "The figures are the published ones: 1 to {} persons are shown as <{m}, and x hides a figure that could otherwise be worked out. The attacker of hcount audit, given every published figure of every count in the warehouse, narrows no hidden cell ({} cells, {} hidden).",
+                m - 1,
+                t.num(cells as i64),
+                t.num(hidden as i64)
+            ),
+        }
+    } else {
+        match t.lang {
+            Lang::Da => format!(
+                "Advarsel: de offentliggjorte tabeller for {} består ikke angrebet i hcount audit; kør hcount audit på lageret for detaljerne.",
+                failed.join(", ")
+            ),
+            Lang::En => format!(
+                "Warning: the published tables of {} fail the attack of hcount audit; run hcount audit on the warehouse for the details.",
+                failed.join(", ")
+            ),
+        }
+    }
 }

@@ -22,6 +22,15 @@ pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(),
         history: crate::run::load_history(config.history.as_deref())?,
         min_cell: config.min_cell,
     };
+    if !stored.unprotected.is_empty() {
+        // As for the run's own tables (run.json "unprotected"): said, and `hcount audit`
+        // fails on them; the figures are still written, for the coordinator to decide.
+        eprintln!(
+            "hcount: warning: {} published linkage cell(s) could not be protected (hcount audit lists them): {}",
+            stored.unprotected.len(),
+            stored.unprotected.join(", ")
+        );
+    }
     record_in_run(&config.out, dir).map_err(fail)?;
     let years = warehouse::years(dir).map_err(fail)?;
     let section = crate::publish::trends::render(&years, &config.out, &options).map_err(fail)?;
@@ -128,4 +137,36 @@ pub fn trends(
         .commit(TRENDS_MARKER)
         .map_err(|e| Failure::cannot_run(format!("{}: {e}", out.display())))?;
     Ok(())
+}
+
+/// The folders `hcount audit OUT` attacks, each with a label: OUT itself; for a warehouse
+/// run (its run.json names the warehouse) also every year of the warehouse, whose published
+/// tables include the linkage tables; for a warehouse folder, every year of it.
+pub fn audit_folders(out: &Path) -> Result<Vec<(String, std::path::PathBuf)>, Failure> {
+    let years = |dir: &Path| -> Result<Vec<(String, std::path::PathBuf)>, Failure> {
+        Ok(warehouse::years(dir)
+            .map_err(Failure::cannot_run)?
+            .into_iter()
+            .map(|(y, d)| (format!("year={y}"), d))
+            .collect())
+    };
+    if out.join(warehouse::MANIFEST).exists() {
+        return years(out);
+    }
+    let mut folders = vec![(String::new(), out.to_path_buf())];
+    let recorded = std::fs::read_to_string(out.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|run| run[RUN_WAREHOUSE].as_str().map(std::path::PathBuf::from));
+    if let Some(dir) = recorded {
+        if dir.join(warehouse::MANIFEST).exists() {
+            folders.extend(years(&dir)?);
+        } else {
+            eprintln!(
+                "hcount: warning: the warehouse {} named in run.json is not there; only this run is audited",
+                dir.display()
+            );
+        }
+    }
+    Ok(folders)
 }

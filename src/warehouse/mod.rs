@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::count::tables::{self, Table};
 use crate::intake::pseudonymise::Key;
 use crate::output::StagedDir;
+use crate::publish::disclosure;
 
 pub mod cli;
 
@@ -260,6 +261,12 @@ pub struct Stored {
     pub year: i32,
     pub replaced: bool,
     pub years: Vec<i32>,
+    /// Cells of the published linkage tables no suppression could protect ("year: cell").
+    pub unprotected: Vec<String>,
+}
+
+fn labelled(year: i32, cells: Vec<String>) -> Vec<String> {
+    cells.into_iter().map(|c| format!("{year}: {c}")).collect()
 }
 
 /// Adds the finished run in `run_out` to the warehouse `dir` as its year (replacing that
@@ -332,7 +339,10 @@ pub fn store(
     all.push((year, staged.path().to_owned()));
     all.sort_by_key(|(y, _)| *y);
     let linkage = linkage_tables(&all, threads)?;
-    write_linkage(&linkage, year, staged.path(), min_cell)?;
+    let mut unprotected = labelled(
+        year,
+        write_linkage(&linkage, year, staged.path(), min_cell)?,
+    );
     staged
         .commit("run.json")
         .map_err(|e| format!("{}: cannot move into place: {e}", target.display()))?;
@@ -348,13 +358,14 @@ pub fn store(
     manifest.write(dir)?;
     for (y, d) in &all {
         if *y != year {
-            write_linkage(&linkage, *y, d, min_cell)?;
+            unprotected.extend(labelled(*y, write_linkage(&linkage, *y, d, min_cell)?));
         }
     }
     Ok(Stored {
         year,
         replaced,
         years: manifest.years.keys().copied().collect(),
+        unprotected,
     })
 }
 
@@ -416,18 +427,23 @@ fn linkage_tables(
 }
 
 /// Writes the rows of `year` of each warehouse table into `year_dir/tables/<name>.csv`,
-/// without the year column (the partition gives it); the municipal one also suppressed
-/// into `tables/published/`.
+/// without the year column (the partition gives it); the linkage tables a reader sees (per
+/// municipality, national, transitions) also protected into `tables/published/`, beside the
+/// year's published tables (see [`publish_linkage`]). Returns the cells left unprotected.
 fn write_linkage(
     tables: &[(&'static str, Table)],
     year: i32,
     year_dir: &Path,
     min_cell: u64,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     let dir = year_dir.join("tables");
     std::fs::create_dir_all(dir.join("published"))
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     let y = year.to_string();
+    let mut added = std::collections::HashMap::new();
+    // A year whose linkage did not change (an earlier year, when a later one is stored)
+    // keeps its published copies: protecting them again would give the same tables.
+    let mut unchanged = true;
     for (name, table) in tables {
         let of_year = Table {
             header: table.header[1..].to_vec(),
@@ -438,122 +454,94 @@ fn write_linkage(
                 .map(|r| r[1..].to_vec())
                 .collect(),
         };
-        write_table(&of_year, &dir.join(format!("{name}.csv")))?;
-        if *name == "linkage_by_municipality" {
-            let totals = dir.join("published/municipal_totals.csv");
-            let totals = if totals.exists() {
-                Some(Table::read_csv(&totals)?)
-            } else {
-                None
-            };
-            let published = protect_linkage(&of_year, totals.as_ref(), min_cell);
-            write_table(&published, &dir.join(format!("published/{name}.csv")))?;
+        let path = dir.join(format!("{name}.csv"));
+        if disclosure::WAREHOUSE_TABLES.contains(name) {
+            unchanged &= dir.join(format!("published/{name}.csv")).exists()
+                && Table::read_csv(&path).is_ok_and(|t| t == of_year);
+        }
+        write_table(&of_year, &path)?;
+        if disclosure::WAREHOUSE_TABLES.contains(name) {
+            added.insert(name.to_string(), of_year);
         }
     }
-    Ok(())
+    if unchanged {
+        return Ok(Vec::new());
+    }
+    // How many counts of the warehouse come before this one: in the first nobody is counted
+    // again, returning or persistent; in the second nobody is returning or persistent.
+    // Anyone can tell (the trends page lists the years), so those zeros are shown as such.
+    let mut years: Vec<&String> = tables
+        .iter()
+        .find(|(name, _)| *name == "linkage")
+        .map(|(_, t)| t.rows.iter().map(|r| &r[0]).collect())
+        .unwrap_or_default();
+    years.sort();
+    years.dedup();
+    let earlier = years.iter().filter(|v| v.as_str() < y.as_str()).count();
+    let published = publish_linkage(year_dir, &added, min_cell, earlier)
+        .map_err(|e| format!("year {year}: published linkage: {e}"))?;
+    for (name, table) in &published.tables {
+        write_table(table, &dir.join(format!("published/{name}.csv")))?;
+    }
+    Ok(published.unprotected)
 }
 
-/// The published copy of a year's `linkage_by_municipality`. Its `persons` is the
-/// municipal total, so it shows exactly what the year's published `municipal_totals.csv`
-/// shows (a total hidden there as `x` would otherwise be read here); a municipality whose
-/// total is hidden has its whole row hidden (`x`). Elsewhere counts from 1 to t − 1 become
-/// `<t`, and the row and column rule hides more: `new + again + returning = persons` per
-/// municipality, and each column adds up to the national linkage the trends page shows,
-/// so a row or a column with one hidden cell gets a second (the smallest count; an
-/// `again` or `returning` shown as `<t` beside its partner shown hides `persistent`, which
-/// is at most their sum). This is the
-/// rule, not the LP attack: the table is not yet in the audited linked set
-/// (docs/DECISIONS.md). Without a published `municipal_totals.csv` (an output of an
-/// earlier version) the totals get the primary rule only, and the rest the same rules.
-fn protect_linkage(table: &Table, totals: Option<&Table>, min_cell: u64) -> Table {
-    let col = |name: &str| table.header.iter().position(|h| h == name);
-    let (Some(new), Some(again), Some(returning), Some(persistent), Some(persons)) = (
-        col("new"),
-        col("again"),
-        col("returning"),
-        col("persistent"),
-        col("persons"),
-    ) else {
-        let mut out = table.clone();
-        for column in ["new", "again", "returning", "persistent", "persons"] {
-            out = tables::suppress(&out, column, min_cell);
-        }
-        return out;
+/// The published copies of a year's linkage tables. They share margins with what the run of
+/// that year published (a municipality's new + again + returning is its municipal total,
+/// the national linkage adds up to the national total, a person counted in two consecutive
+/// counts is counted again), so they are protected in one linked set with those tables,
+/// which stay exactly as the run published them (docs/DECISIONS.md "Publishing safely"):
+/// the run's protection (`--min-cell` or `--round` from its run.json) applies. `hcount
+/// audit` then attacks the year's tables and these together.
+fn publish_linkage(
+    year_dir: &Path,
+    added: &std::collections::HashMap<String, Table>,
+    min_cell: u64,
+    earlier: usize,
+) -> Result<disclosure::Beside, String> {
+    let run: Option<serde_json::Value> = std::fs::read_to_string(year_dir.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let protection = match run.as_ref().and_then(|r| r["round"].as_u64()) {
+        Some(base) => disclosure::Protection::Round { base },
+        None => disclosure::Protection::Suppress {
+            // The year's own threshold: its published tables were protected with it.
+            min_cell: run
+                .as_ref()
+                .and_then(|r| r["min_cell"].as_u64())
+                .unwrap_or(min_cell),
+        },
     };
-    let small = |v: &str| v.parse::<u64>().is_ok_and(|n| n > 0 && n < min_cell);
-    let below = format!("<{min_cell}");
-    let published_total = |code: &str| -> Option<String> {
-        let t = totals?;
-        let c = t.header.iter().position(|h| h == "persons")?;
-        t.rows.iter().find(|r| r[0] == code).map(|r| r[c].clone())
-    };
-    let mut out = table.clone();
-    let hidden = |v: &str| v.parse::<u64>().is_err();
-    for row in &mut out.rows {
-        match published_total(&row[0]) {
-            Some(total) if hidden(&total) => {
-                for c in [new, again, returning, persistent] {
-                    row[c] = crate::publish::disclosure::SECONDARY_MARK.to_string();
-                }
-                row[persons] = total;
-            }
-            _ => {
-                for c in [new, again, returning, persistent, persons] {
-                    if small(&row[c]) {
-                        row[c] = below.clone();
-                    }
-                }
-            }
+    let tables = year_dir.join("tables");
+    let mut exact = std::collections::HashMap::new();
+    let mut published = std::collections::HashMap::new();
+    for spec in disclosure::PUBLISHED {
+        if disclosure::WAREHOUSE_TABLES.contains(&spec.name) {
+            continue;
         }
+        let shown = tables.join(format!("published/{}.csv", spec.name));
+        if !shown.exists() {
+            continue;
+        }
+        published.insert(spec.name.to_string(), Table::read_csv(&shown)?);
+        exact.insert(
+            spec.name.to_string(),
+            Table::read_csv(&tables.join(format!("{}.csv", spec.name)))?,
+        );
     }
-    let exact = |r: usize, c: usize| table.rows[r][c].parse::<u64>().unwrap_or(0);
-    let hide = |out: &mut Table, r: usize, c: usize| {
-        out.rows[r][c] = crate::publish::disclosure::SECONDARY_MARK.to_string();
+    let structural_zero = |table: &str, key: &[String]| {
+        let status = match table {
+            "linkage_by_municipality" => key[1].as_str(),
+            "linkage" => key[0].as_str(),
+            _ => return false,
+        };
+        match earlier {
+            0 => matches!(status, "again" | "returning" | "persistent"),
+            1 => matches!(status, "returning" | "persistent"),
+            _ => false,
+        }
     };
-    loop {
-        let mut changed = false;
-        for r in 0..out.rows.len() {
-            let parts = [new, again, returning];
-            let shown: Vec<usize> = parts
-                .iter()
-                .copied()
-                .filter(|&c| !hidden(&out.rows[r][c]))
-                .collect();
-            if shown.len() == 2 && !hidden(&out.rows[r][persons]) {
-                let c = *shown.iter().min_by_key(|&&c| (exact(r, c), c)).unwrap();
-                hide(&mut out, r, c);
-                changed = true;
-            }
-            // persistent ≤ again + returning: a shown persistent and a shown partner bound
-            // a `<t` from below (beside an `x` it bounds only the `x`, which may be anything).
-            let (a, b) = (&out.rows[r][again], &out.rows[r][returning]);
-            if ((*a == below && !hidden(b)) || (*b == below && !hidden(a)))
-                && !hidden(&out.rows[r][persistent])
-                && exact(r, persistent) > 0
-            {
-                hide(&mut out, r, persistent);
-                changed = true;
-            }
-        }
-        for c in [new, again, returning, persistent] {
-            let hidden_rows: Vec<usize> = (0..out.rows.len())
-                .filter(|&r| hidden(&out.rows[r][c]))
-                .collect();
-            if hidden_rows.len() == 1 {
-                let other = (0..out.rows.len())
-                    .filter(|&r| !hidden(&out.rows[r][c]))
-                    .min_by_key(|&r| (exact(r, c), r));
-                if let Some(r) = other {
-                    hide(&mut out, r, c);
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    out
+    disclosure::protect_beside(&exact, &published, added, protection, &structural_zero)
 }
 
 fn write_table(table: &Table, path: &Path) -> Result<(), String> {
@@ -569,14 +557,19 @@ fn write_table(table: &Table, path: &Path) -> Result<(), String> {
 }
 
 /// Recomputes the linkage tables of every year (after a year was stored or re-keyed).
-pub fn relink(dir: &Path, threads: usize) -> Result<(), String> {
+/// Returns the published linkage cells no suppression could protect ("year: cell").
+pub fn relink(dir: &Path, threads: usize) -> Result<Vec<String>, String> {
     let manifest = Manifest::read(dir)?.ok_or_else(|| format!("{}: no manifest", dir.display()))?;
     let all = years(dir)?;
     let linkage = linkage_tables(&all, threads)?;
+    let mut unprotected = Vec::new();
     for (y, d) in &all {
-        write_linkage(&linkage, *y, d, manifest.min_cell)?;
+        unprotected.extend(labelled(
+            *y,
+            write_linkage(&linkage, *y, d, manifest.min_cell)?,
+        ));
     }
-    Ok(())
+    Ok(unprotected)
 }
 
 /// What [`rekey`] did.
@@ -652,61 +645,150 @@ pub fn rekey(dir: &Path, old: &Key, new: &Key, threads: usize) -> Result<Rekeyed
 mod tests {
     use super::*;
 
+    /// A year of four municipalities (a region's worth, made up): the run published
+    /// Langeland's 8 and Fanø's 3 hidden; the linkage tables are protected beside that.
+    fn a_year() -> (
+        std::collections::HashMap<String, Table>,
+        std::collections::HashMap<String, Table>,
+        std::collections::HashMap<String, Table>,
+    ) {
+        let m = ["municipality", "municipality_name", "persons"];
+        let mut exact = std::collections::HashMap::new();
+        exact.insert(
+            "municipal_totals".to_string(),
+            Table::of(
+                &m,
+                &[
+                    &["101", "København", "70"],
+                    &["147", "Frederiksberg", "21"],
+                    &["482", "Langeland", "8"],
+                    &["563", "Fanø", "3"],
+                ],
+            ),
+        );
+        exact.insert(
+            "national_by_category".to_string(),
+            Table::of(&["situation", "persons"], &[&["total", "102"]]),
+        );
+        let mut published = exact.clone();
+        published.insert(
+            "municipal_totals".to_string(),
+            Table::of(
+                &m,
+                &[
+                    &["101", "København", "70"],
+                    &["147", "Frederiksberg", "21"],
+                    &["482", "Langeland", "x"],
+                    &["563", "Fanø", "<5"],
+                ],
+            ),
+        );
+        let mut added = std::collections::HashMap::new();
+        added.insert(
+            "linkage_by_municipality".to_string(),
+            Table::of(
+                &[
+                    "municipality",
+                    "municipality_name",
+                    "new",
+                    "again",
+                    "returning",
+                    "persistent",
+                    "persons",
+                ],
+                &[
+                    &["101", "København", "40", "20", "10", "6", "70"],
+                    &["147", "Frederiksberg", "12", "3", "6", "7", "21"],
+                    &["482", "Langeland", "6", "2", "0", "1", "8"],
+                    &["563", "Fanø", "3", "0", "0", "0", "3"],
+                ],
+            ),
+        );
+        added.insert(
+            "linkage".to_string(),
+            Table::of(
+                &["status", "persons"],
+                &[
+                    &["new", "61"],
+                    &["again", "25"],
+                    &["returning", "16"],
+                    &["persistent", "14"],
+                ],
+            ),
+        );
+        (exact, published, added)
+    }
+
     #[test]
-    fn linkage_shows_what_the_municipal_totals_show() {
-        let header = &[
-            "municipality",
-            "municipality_name",
-            "new",
-            "again",
-            "returning",
-            "persistent",
-            "persons",
-        ];
-        let linkage = Table::of(
-            header,
-            &[
-                &["101", "København", "40", "20", "10", "6", "70"],
-                &["147", "Frederiksberg", "12", "3", "6", "7", "21"],
-                &["482", "Langeland", "6", "2", "0", "1", "8"],
-                &["563", "Fanø", "0", "0", "0", "0", "0"],
-            ],
-        );
-        let totals = Table::of(
-            &["municipality", "municipality_name", "persons"],
-            &[
-                &["101", "København", "70"],
-                &["147", "Frederiksberg", "21"],
-                &["482", "Langeland", "x"],
-                &["563", "Fanø", "x"],
-            ],
-        );
-        let out = protect_linkage(&linkage, Some(&totals), 5);
-        // A total hidden in municipal_totals is hidden here too, with its whole row.
-        assert_eq!(out.rows[2][2..], ["x", "x", "x", "x", "x"]);
-        assert_eq!(out.rows[3][2..], ["x", "x", "x", "x", "x"]);
-        // Frederiksberg: again = 3 is <5, so a second of new/again/returning is hidden
-        // (else 21 − 12 − 6 gives it); persistent (at most again + returning) then bounds
-        // only the `x` beside it and stays.
-        let f = &out.rows[1];
+    fn linkage_is_protected_beside_what_the_year_published() {
+        let (exact, published, added) = a_year();
+        let protection = disclosure::Protection::Suppress { min_cell: 5 };
+        let beside =
+            disclosure::protect_beside(&exact, &published, &added, protection, &|_, _| false)
+                .unwrap();
+        let (out, unprotected) = (beside.tables, beside.unprotected);
+        assert!(unprotected.is_empty(), "{unprotected:?}");
+        let out: std::collections::HashMap<String, Table> = out.into_iter().collect();
+        let lbm = &out["linkage_by_municipality"];
+        // Each persons cell is shown exactly as municipal_totals shows it.
+        let persons: Vec<&str> = lbm.rows.iter().map(|r| r[6].as_str()).collect();
+        assert_eq!(persons, ["70", "21", "x", "<5"]);
+        // Frederiksberg's again = 3 is hidden, and not alone in its row.
+        let f = &lbm.rows[1];
         assert_eq!(f[3], "<5");
-        assert_eq!(f[4], "x", "the smaller of new and returning");
-        assert_eq!(f[2], "12");
-        assert_eq!(f[5], "7");
-        assert_eq!(f[6], "21");
-        // No column holds a single hidden cell: each adds up to a published national count.
-        for c in 2..6 {
-            let n = out
-                .rows
-                .iter()
-                .filter(|r| r[c].parse::<u64>().is_err())
-                .count();
-            assert_ne!(n, 1, "column {}", header[c]);
-        }
-        // Without published totals (an earlier version's output): the totals by the primary
-        // rule, and the same row rule (8 − 6 would give `again` away with `returning` shown).
-        let plain = protect_linkage(&linkage, None, 5);
-        assert_eq!(plain.rows[2][2..], ["6", "<5", "x", "<5", "8"]);
+        assert!(f[2..5].iter().filter(|v| v.parse::<u64>().is_err()).count() >= 2);
+        // Fanø's 3 new would give its hidden total back: hidden.
+        assert!(lbm.rows[3][2].parse::<u64>().is_err(), "{:?}", lbm.rows[3]);
+        // The attacker, given every published figure, old and new, narrows nothing.
+        let mut all = published.clone();
+        all.extend(out.clone());
+        let set = disclosure::LinkedSet::build(&all).unwrap();
+        let audit = disclosure::audit::audit(&set, 5);
+        assert!(audit.passed(), "{}", audit.text(true));
+        assert!(set.cells.len() > 20, "linkage cells are in the audited set");
+        // Deterministic.
+        let again =
+            disclosure::protect_beside(&exact, &published, &added, protection, &|_, _| false)
+                .unwrap();
+        assert_eq!(
+            again
+                .tables
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>()["linkage_by_municipality"]
+                .rows,
+            lbm.rows
+        );
+    }
+
+    #[test]
+    fn the_audit_catches_linkage_that_gives_a_hidden_total_back() {
+        let (_, published, added) = a_year();
+        // The linkage published exact (as the trends page showed the national linkage
+        // before): Fanø's 3 new and 3 persons give its hidden total back.
+        let mut all = published.clone();
+        all.extend(added);
+        let set = disclosure::LinkedSet::build(&all).unwrap();
+        let audit = disclosure::audit::audit(&set, 5);
+        assert!(!audit.passed(), "{}", audit.text(true));
+    }
+
+    #[test]
+    fn a_rounded_year_gets_rounded_linkage() {
+        let (exact, published, added) = a_year();
+        let out = disclosure::protect_beside(
+            &exact,
+            &published,
+            &added,
+            disclosure::Protection::Round { base: 5 },
+            &|_, _| false,
+        )
+        .unwrap();
+        let out: std::collections::HashMap<String, Table> = out.tables.into_iter().collect();
+        assert_eq!(
+            out["linkage_by_municipality"].rows[1][2..],
+            ["10", "5", "5", "5", "20"]
+        );
+        assert_eq!(out["linkage"].rows[0], ["new", "60"]);
     }
 
     #[test]

@@ -92,20 +92,70 @@ fn handworked_panel_linkage_matches_exactly() {
     for row in &expected[1..] {
         assert!(by_m.contains(row), "{row:?}");
     }
-    // The published copy shows each municipal total as the year's published
-    // municipal_totals.csv does: København's 5 persons are hidden there (`x`, to protect
-    // the small municipalities of this tiny count), so its whole row is hidden here too —
-    // else its persons column would give the hidden total away.
+    // The published copies are protected together with what the year's run published
+    // (one linked set; docs/DECISIONS.md): each persons cell is shown as the year's
+    // published municipal_totals.csv shows it — København's 5 persons are hidden there
+    // (`x`, to protect the small municipalities of this tiny count), so they are here too —
+    // and the attacker of `hcount audit` narrows nothing, in any year.
     let published = read_csv(&wh.join("year=2026/tables/published/linkage_by_municipality.csv"));
     let totals = read_csv(&wh.join("year=2026/tables/published/municipal_totals.csv"));
     let kbh = published.iter().find(|r| r[0] == "101").unwrap();
     let kbh_total = totals.iter().find(|r| r[0] == "101").unwrap();
     assert_eq!(kbh_total[2], "x");
-    assert_eq!(kbh[2..], ["x", "x", "x", "x", "x"].map(String::from));
+    assert_eq!(kbh[6], "x");
+    // new + again + returning = 5: not all three may be shown beside the hidden total.
+    assert!(
+        kbh[2..5].iter().any(|v| v.parse::<u64>().is_err()),
+        "{kbh:?}"
+    );
     for row in &published[1..] {
         let total = totals.iter().find(|r| r[0] == row[0]).unwrap();
         assert_eq!(row[6], total[2], "{row:?}");
     }
+    // The first count of the warehouse has nobody counted again, returning or persistent,
+    // the second nobody returning or persistent: shown as the zeros anyone knows they are.
+    for (year, zeros) in [("2022", &[3, 4, 5][..]), ("2024", &[4, 5][..])] {
+        let t = read_csv(&wh.join(format!(
+            "year={year}/tables/published/linkage_by_municipality.csv"
+        )));
+        for row in &t[1..] {
+            for &c in zeros {
+                assert_eq!(row[c], "0", "{year} {row:?}");
+            }
+        }
+    }
+    // The national linkage and the transitions are published protected too (2026: 2 new,
+    // 4 again, 3 returning, 2 persistent of 9 persons; transitions of 1 or 2 persons).
+    let national = read_csv(&wh.join("year=2026/tables/published/linkage.csv"));
+    assert_eq!(national[0], ["status", "persons"]);
+    for row in &national[1..] {
+        assert!(row[1].parse::<u64>().is_err(), "{row:?} is a count under 5");
+    }
+    let moves = read_csv(&wh.join("year=2026/tables/published/transitions.csv"));
+    assert!(moves.len() > 1);
+    for row in &moves[1..] {
+        assert!(row[2] == "<5" || row[2] == "x", "{row:?}");
+    }
+    let audit = hcount()
+        .arg("audit")
+        .arg(ws.path().join("out-2026"))
+        .args(["--lang", "en"])
+        .output()
+        .unwrap();
+    let text = stdout(&audit);
+    assert_eq!(audit.status.code(), Some(0), "{text}");
+    for part in [
+        "the run",
+        "the warehouse, year=2022",
+        "the warehouse, year=2026",
+    ] {
+        assert!(text.contains(&format!("audit: {part}\n")), "{text}");
+    }
+    assert_eq!(text.matches("audit: passed").count(), 4, "{text}");
+    // The warehouse folder itself: every year.
+    let audit = hcount().arg("audit").arg(&wh).output().unwrap();
+    assert_eq!(audit.status.code(), Some(0), "{}", stdout(&audit));
+    assert_eq!(stdout(&audit).matches("audit: bestået").count(), 3);
     // Hive partitions: one folder per year, the manifest lists them.
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(wh.join("manifest.json")).unwrap()).unwrap();
@@ -131,9 +181,10 @@ fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
     let report = std::fs::read_to_string(run_out.join("report.html")).unwrap();
     assert!(report.contains("href=\"trends.html\""));
     // The report itself shows the warehouse: the series, new/again/returning per count (2026:
-    // 9 counted = 2 new + 4 again + 3 returning, 2 persistent), the transitions, the caveat.
+    // 9 counted, new/again/returning hidden as x, persistent <5), the transitions, the caveat.
     assert!(report.contains("id=\"lager\"") && report.contains("id=\"forloeb\""));
-    assert!(report.contains("<td>2026</td><td class=\"n\">9</td><td class=\"n\">2</td><td class=\"n\">4</td><td class=\"n\">3</td><td class=\"n\">2</td>"), "{report}");
+    // The published copies: every count of the tiny panel's linkage is under 5, hidden.
+    assert!(report.contains("<td>2026</td><td class=\"n\">9</td><td class=\"n\">x</td><td class=\"n\">x</td><td class=\"n\">x</td><td class=\"n\">&lt;5</td>"), "{report}");
     assert!(report.contains("2022 → 2024") && report.contains("2024 → 2026"));
     assert!(report.contains("ikke det samme som at have fået en bolig"));
     assert!(report.contains("Hjemløse i Danmark, uge 6: offentliggjort og talt"));

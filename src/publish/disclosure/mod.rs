@@ -22,69 +22,114 @@ use crate::count::tables::Table;
 pub const SECONDARY_MARK: &str = "x";
 
 /// A published table: its name (file `tables/published/<name>.csv`), the columns that
-/// identify a cell, the count column, and columns derived from the count (hidden with it).
+/// identify a row, its count columns (one cell each), and columns derived from the count
+/// (hidden with it).
 pub struct TableSpec {
     pub name: &'static str,
     pub keys: &'static [&'static str],
+    /// `[COUNT]` for every table of a run; the warehouse's `linkage_by_municipality` is
+    /// wide (new, again, returning, persistent, persons), and the column's name is then the
+    /// last part of a cell's key.
+    pub counts: &'static [&'static str],
     pub derived: &'static [&'static str],
 }
+
+/// The count columns of a table with one.
+const ONE: &[&str] = &[COUNT];
+
+/// The tables a run publishes; the others of [`PUBLISHED`] are the warehouse's, per year.
+pub const WAREHOUSE_TABLES: &[&str] = &["linkage_by_municipality", "linkage", "transitions"];
+
+/// The situation a person had in a count of the warehouse they were not counted in.
+const NOT_COUNTED: &str = "not_counted";
 
 /// The published tables, in the order cells are numbered (and suppression decisions taken).
 pub const PUBLISHED: &[TableSpec] = &[
     TableSpec {
         name: "national_by_category",
         keys: &["situation"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "region_totals",
         keys: &["region"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "municipal_totals",
         keys: &["municipality"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "municipal_by_category",
         keys: &["municipality", "situation"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "by_sex",
         keys: &["sex"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "by_age_group",
         keys: &["age_group"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "region_by_sex",
         keys: &["region", "sex"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "region_by_age_group",
         keys: &["region", "age_group"],
+        counts: ONE,
         derived: &[],
     },
     TableSpec {
         name: "indicators",
         keys: &["indicator"],
+        counts: ONE,
         derived: &["percent"],
     },
     TableSpec {
         name: "municipal_indicators",
         keys: &["municipality", "indicator"],
+        counts: ONE,
         derived: &[],
     },
     // Last, so adding it left the suppression order of the other tables as it was.
     TableSpec {
         name: "ethos_light",
         keys: &["ethos_light"],
+        counts: ONE,
+        derived: &[],
+    },
+    // The warehouse's, per year (`year=YYYY/tables/published/`), protected together with the
+    // year's published tables, which stay as the run published them (src/warehouse/).
+    TableSpec {
+        name: "linkage_by_municipality",
+        keys: &["municipality"],
+        counts: &["new", "again", "returning", "persistent", "persons"],
+        derived: &[],
+    },
+    TableSpec {
+        name: "linkage",
+        keys: &["status"],
+        counts: ONE,
+        derived: &[],
+    },
+    TableSpec {
+        name: "transitions",
+        keys: &["from_situation", "to_situation"],
+        counts: ONE,
         derived: &[],
     },
 ];
@@ -156,6 +201,8 @@ pub struct Cell {
     pub value: Value,
     /// The row of the table the cell is in.
     pub row: usize,
+    /// Its count column: an index into the table's [`TableSpec::counts`].
+    pub count: usize,
 }
 
 impl Cell {
@@ -189,6 +236,9 @@ pub struct LinkedSet {
     pub upper_bound: f64,
     /// The cell holding the national total (never hidden if it can be helped).
     pub grand_total: Option<usize>,
+    /// Cells published before, which the suppression must leave as they are (the year's
+    /// tables when the warehouse protects its linkage tables around them).
+    pub fixed: Vec<bool>,
 }
 
 /// How a detail table adds up to (or is bounded by) a total table.
@@ -328,7 +378,49 @@ const MARGINS: &[Margin] = &[
         sum: true,
         map: |k| (k[0] == "total").then(total_key),
     },
+    // The warehouse's linkage (queries/warehouse/): per municipality new + again +
+    // returning = its persons, which is its municipal total; each status adds up over the
+    // municipalities to the national linkage, whose new + again + returning is the total.
+    Margin {
+        detail: "linkage_by_municipality",
+        total: "linkage_by_municipality",
+        sum: true,
+        map: |k| {
+            PARTS_OF_PERSONS
+                .contains(&k[1].as_str())
+                .then(|| vec![k[0].clone(), COUNT.to_string()])
+        },
+    },
+    Margin {
+        detail: "linkage_by_municipality",
+        total: "municipal_totals",
+        sum: true,
+        map: |k| (k[1] == COUNT).then(|| vec![k[0].clone()]),
+    },
+    Margin {
+        detail: "linkage_by_municipality",
+        total: "linkage",
+        sum: true,
+        map: |k| (k[1] != COUNT).then(|| vec![k[1].clone()]),
+    },
+    Margin {
+        detail: "linkage",
+        total: "national_by_category",
+        sum: true,
+        map: |k| PARTS_OF_PERSONS.contains(&k[0].as_str()).then(total_key),
+    },
+    // A person counted in both of two consecutive counts is counted again
+    // (queries/warehouse/tables/transitions.sql and linkage.sql; both need a linkable key).
+    Margin {
+        detail: "transitions",
+        total: "linkage",
+        sum: true,
+        map: |k| (k[0] != NOT_COUNTED && k[1] != NOT_COUNTED).then(|| vec!["again".to_string()]),
+    },
 ];
+
+/// The linkage statuses that partition a year's counted persons (persistent overlaps them).
+const PARTS_OF_PERSONS: &[&str] = &["new", "again", "returning"];
 
 /// The substance kinds of `substance_any` (a person abusing a substance names at least one).
 const SUBSTANCES: &[&str] = &[
@@ -507,6 +599,30 @@ fn definitions(cells: &[Cell], index: &HashMap<(usize, Vec<String>), usize>) -> 
             out.extend(same(lhs, cols.iter().map(|g| by(g, Some(r))).collect()));
         }
     }
+    // Persistent (counted in two earlier counts or more) is never new: at most again +
+    // returning, per municipality and nationally.
+    if let Some(t) = table("linkage_by_municipality") {
+        for (i, c) in cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.table == t && c.key[1] == "persistent")
+        {
+            let m = c.key[0].as_str();
+            if let (Some(a), Some(r)) = (
+                at("linkage_by_municipality", &[m, "again"]),
+                at("linkage_by_municipality", &[m, "returning"]),
+            ) {
+                out.push(rel(vec![(i, 1), (a, -1), (r, -1)], Kind::AtMost));
+            }
+        }
+    }
+    if let (Some(p), Some(a), Some(r)) = (
+        at("linkage", &["persistent"]),
+        at("linkage", &["again"]),
+        at("linkage", &["returning"]),
+    ) {
+        out.push(rel(vec![(p, 1), (a, -1), (r, -1)], Kind::AtMost));
+    }
     out
 }
 
@@ -548,26 +664,37 @@ impl LinkedSet {
                 .iter()
                 .map(|k| column(k))
                 .collect::<Result<Vec<_>, _>>()?;
-            let count = column(COUNT)?;
+            let counts = spec
+                .counts
+                .iter()
+                .map(|k| column(k))
+                .collect::<Result<Vec<_>, _>>()?;
             for (row, values) in table.rows.iter().enumerate() {
-                let key: Vec<String> = keys.iter().map(|&k| values[k].clone()).collect();
-                let value = parse_value(&values[count]).ok_or_else(|| {
-                    format!(
-                        "{}: row {}: {:?} is not a count, <N or {SECONDARY_MARK}",
-                        spec.name,
-                        row + 2,
-                        values[count]
-                    )
-                })?;
-                if index.insert((t, key.clone()), cells.len()).is_some() {
-                    return Err(format!("{}: the row {key:?} appears twice", spec.name));
+                for (ci, &count) in counts.iter().enumerate() {
+                    let mut key: Vec<String> = keys.iter().map(|&k| values[k].clone()).collect();
+                    if spec.counts.len() > 1 {
+                        key.push(spec.counts[ci].to_string());
+                    }
+                    let value = parse_value(&values[count]).ok_or_else(|| {
+                        format!(
+                            "{}: row {}: {}: {:?} is not a count, <N or {SECONDARY_MARK}",
+                            spec.name,
+                            row + 2,
+                            spec.counts[ci],
+                            values[count]
+                        )
+                    })?;
+                    if index.insert((t, key.clone()), cells.len()).is_some() {
+                        return Err(format!("{}: the row {key:?} appears twice", spec.name));
+                    }
+                    cells.push(Cell {
+                        table: t,
+                        key,
+                        value,
+                        row,
+                        count: ci,
+                    });
                 }
-                cells.push(Cell {
-                    table: t,
-                    key,
-                    value,
-                    row,
-                });
             }
         }
         let table_index = |name: &str| PUBLISHED.iter().position(|s| s.name == name);
@@ -621,12 +748,14 @@ impl LinkedSet {
         let upper_bound = COUNT_BOUND;
         let grand_total =
             table_index("national_by_category").and_then(|t| index.get(&(t, total_key())).copied());
+        let fixed = vec![false; cells.len()];
         Ok(LinkedSet {
             cells,
             relations,
             relations_of,
             upper_bound,
             grand_total,
+            fixed,
         })
     }
 
@@ -648,7 +777,11 @@ pub fn published_table(set: &LinkedSet, table: &Table, name: &str) -> Table {
     let Some(t) = PUBLISHED.iter().position(|s| s.name == name) else {
         return table.clone();
     };
-    let count = table.header.iter().position(|h| h == COUNT);
+    let counts: Vec<Option<usize>> = PUBLISHED[t]
+        .counts
+        .iter()
+        .map(|c| table.header.iter().position(|h| h == c))
+        .collect();
     let derived: Vec<usize> = PUBLISHED[t]
         .derived
         .iter()
@@ -656,7 +789,7 @@ pub fn published_table(set: &LinkedSet, table: &Table, name: &str) -> Table {
         .collect();
     let mut out = table.clone();
     for cell in set.cells.iter().filter(|c| c.table == t) {
-        let (Some(count), Some(row)) = (count, out.rows.get_mut(cell.row)) else {
+        let (Some(count), Some(row)) = (counts[cell.count], out.rows.get_mut(cell.row)) else {
             continue;
         };
         match cell.value {
@@ -754,23 +887,198 @@ pub fn write_published(
 
 /// `table` with every count rounded to a multiple of `base`; derived columns (percents) are
 /// recomputed from nothing exact, so they are left out of the rounded copy (emptied).
-fn rounded_table(table: &Table, spec: &TableSpec, base: u64) -> Table {
+pub fn rounded_table(table: &Table, spec: &TableSpec, base: u64) -> Table {
     let mut out = table.clone();
-    let count = table.header.iter().position(|h| h == COUNT);
+    let counts: Vec<usize> = spec
+        .counts
+        .iter()
+        .filter_map(|c| table.header.iter().position(|h| h == c))
+        .collect();
     let derived: Vec<usize> = spec
         .derived
         .iter()
         .filter_map(|d| table.header.iter().position(|h| h == d))
         .collect();
     for row in &mut out.rows {
-        if let Some(c) = count
-            && let Ok(n) = row[c].parse::<u64>()
-        {
-            row[c] = round_to(n, base).to_string();
+        for &c in &counts {
+            if let Ok(n) = row[c].parse::<u64>() {
+                row[c] = round_to(n, base).to_string();
+            }
         }
         for &d in &derived {
             row[d] = String::new();
         }
     }
     out
+}
+
+/// What [`protect_beside`] made: the published copies of the added tables (in
+/// [`PUBLISHED`] order), and the cells no suppression could protect (labels).
+#[derive(Debug, Clone, Default)]
+pub struct Beside {
+    pub tables: Vec<(String, Table)>,
+    pub unprotected: Vec<String>,
+}
+
+/// Protects the tables `added` (exact, by name: the warehouse's linkage tables of a year)
+/// beside tables published before: `published` holds those as they were published, `exact`
+/// the same tables exact. They form one linked set in which every published cell stays as
+/// it is ([`LinkedSet::fixed`]): the new cells are suppressed so that no cell, old or new,
+/// can be narrowed. Returns the published copies of `added` (in [`PUBLISHED`] order) and
+/// the cells left unprotected (labels; the audit fails on them). Cells of `added` for which
+/// `known(table, key)` holds are shown exact and never hidden: what anyone knows anyway
+/// (in the first count of a warehouse nobody is counted again, see `warehouse`).
+pub fn protect_beside(
+    exact: &HashMap<String, Table>,
+    published: &HashMap<String, Table>,
+    added: &HashMap<String, Table>,
+    protection: Protection,
+    known: &dyn Fn(&str, &[String]) -> bool,
+) -> Result<Beside, String> {
+    let min_cell = match protection {
+        Protection::Round { base } => {
+            let rounded = PUBLISHED
+                .iter()
+                .filter_map(|spec| {
+                    let t = added.get(spec.name)?;
+                    Some((spec.name.to_string(), rounded_table(t, spec, base)))
+                })
+                .collect();
+            return Ok(Beside {
+                tables: rounded,
+                unprotected: Vec::new(),
+            });
+        }
+        Protection::Suppress { min_cell } => min_cell,
+    };
+    let mut all: HashMap<String, Table> = added.clone();
+    for name in published.keys() {
+        if added.contains_key(name) {
+            continue;
+        }
+        let table = exact
+            .get(name)
+            .ok_or_else(|| format!("{name}: published, but its exact table is missing"))?;
+        all.insert(name.clone(), published_rows(name, table));
+    }
+    let mut set = LinkedSet::build(&all)?;
+    let values: Vec<u64> = set
+        .cells
+        .iter()
+        .map(|c| match c.value {
+            Value::Known(n) => n,
+            _ => 0,
+        })
+        .collect();
+    let before = LinkedSet::build(published)?;
+    let shown: HashMap<(usize, &[String]), Value> = before
+        .cells
+        .iter()
+        .map(|c| ((c.table, c.key.as_slice()), c.value))
+        .collect();
+    for i in 0..set.cells.len() {
+        let cell = &set.cells[i];
+        if added.contains_key(PUBLISHED[cell.table].name) {
+            if known(PUBLISHED[cell.table].name, &cell.key) {
+                set.fixed[i] = true;
+            }
+            continue;
+        }
+        let value = *shown
+            .get(&(cell.table, cell.key.as_slice()))
+            .ok_or_else(|| format!("{}: not in the published table", cell.label()))?;
+        if let (Value::Known(p), Value::Known(e)) = (value, cell.value)
+            && p != e
+        {
+            return Err(format!(
+                "{}: published as {p}, but the exact table says {e}",
+                cell.label()
+            ));
+        }
+        set.cells[i].value = value;
+        set.fixed[i] = true;
+    }
+    // A new cell equal by definition to a published one (a municipality's persons in the
+    // linkage table is its municipal total) is shown as that one is: an exact count beside
+    // the same count hidden would give it away, and a hidden one beside it shown says nothing.
+    for r in 0..set.relations.len() {
+        let rel = &set.relations[r];
+        if let (Kind::Equal, [(a, 1), (b, -1)] | [(a, -1), (b, 1)]) =
+            (rel.kind, rel.terms.as_slice())
+        {
+            let (a, b) = (*a, *b);
+            for (new, old) in [(a, b), (b, a)] {
+                if set.fixed[old] && !set.fixed[new] {
+                    set.cells[new].value = set.cells[old].value;
+                    set.fixed[new] = true;
+                }
+            }
+        }
+    }
+    // A new cell a published 0 pins to 0 (a detail of a total of 0, or a cell at most a 0:
+    // the linkage of a municipality without anyone counted) is shown as 0: hiding it would
+    // cost readers a figure and protect nothing, the attacker reads it off the 0.
+    loop {
+        let mut changed = false;
+        for (c, &value) in values.iter().enumerate() {
+            if set.fixed[c] || value != 0 {
+                continue;
+            }
+            let pinned = set.relations_of[c].iter().any(|&r| {
+                let terms = &set.relations[r].terms;
+                terms.iter().any(|&(d, k)| d == c && k > 0)
+                    && terms.iter().any(|&(_, k)| k < 0)
+                    && terms
+                        .iter()
+                        .filter(|&&(_, k)| k < 0)
+                        .all(|&(d, _)| set.fixed[d] && set.cells[d].value == Value::Known(0))
+            });
+            if pinned {
+                set.fixed[c] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let s = suppress::suppress_around(&set, &values, min_cell);
+    audit::trace::report("suppression beside the published tables");
+    let mut marks = s.marks;
+    // An `x` the attacker pins to one count of 0 or t and more says nothing he cannot
+    // compute (the national new of a warehouse's first count is its total): shown as that
+    // count. Pinned, it leaves every other range as it was, so one pass settles all.
+    let hidden = set.with_marks(&marks);
+    for (c, mark) in marks.iter_mut().enumerate() {
+        if *mark != Some(Value::Secondary) {
+            continue;
+        }
+        if let Ok((low, high)) = audit::range(&hidden, c, min_cell)
+            && low == high
+            && (low == 0 || low >= min_cell)
+            && low == values[c]
+        {
+            *mark = None;
+        }
+    }
+    let marked = set.with_marks(&marks);
+    let unprotected = s
+        .unprotected
+        .iter()
+        .map(|&c| set.cells[c].label())
+        .collect();
+    let out = PUBLISHED
+        .iter()
+        .filter_map(|spec| {
+            let t = added.get(spec.name)?;
+            Some((
+                spec.name.to_string(),
+                published_table(&marked, t, spec.name),
+            ))
+        })
+        .collect();
+    Ok(Beside {
+        tables: out,
+        unprotected,
+    })
 }

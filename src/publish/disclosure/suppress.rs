@@ -49,8 +49,6 @@ pub struct Suppression {
 
 /// Suppresses `set` (built from the exact tables: every cell [`Value::Known`]).
 pub fn suppress(set: &LinkedSet, threshold: u64) -> Suppression {
-    let mut work = set.clone();
-    let mut marks = vec![None; set.cells.len()];
     let exact: Vec<u64> = set
         .cells
         .iter()
@@ -59,8 +57,25 @@ pub fn suppress(set: &LinkedSet, threshold: u64) -> Suppression {
             _ => 0,
         })
         .collect();
+    suppress_around(set, &exact, threshold)
+}
+
+/// Suppresses the cells of `set` that are not [`LinkedSet::fixed`] (those hold what was
+/// published before, marks included), so that every hidden cell, the fixed ones too, is
+/// protected; `exact` holds every cell's count. Fixed cells are never marked: a fixed `<t`
+/// or `x` the new cells would give away gets more new cells hidden around it instead.
+pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppression {
+    let mut work = set.clone();
+    let mut marks = vec![None; set.cells.len()];
+    let exact = exact.to_vec();
     let mut primary = Vec::new();
     for (i, &n) in exact.iter().enumerate() {
+        if set.fixed[i] {
+            if matches!(set.cells[i].value, Value::Below(_)) {
+                primary.push(i);
+            }
+            continue;
+        }
         if n > 0 && n < threshold {
             marks[i] = Some(Value::Below(threshold));
             work.cells[i].value = Value::Below(threshold);
@@ -89,7 +104,9 @@ pub fn suppress(set: &LinkedSet, threshold: u64) -> Suppression {
         let saved = (work.clone(), marks.clone(), witnesses.len());
         let mut hidden_for_it = 0;
         while !protected(&work, cell, threshold, &mut witnesses) {
-            if hidden_for_it == BUDGET {
+            // A fixed cell cannot become `x`: only hiding more new cells can protect it
+            // (there are few of them: the linkage tables of one year).
+            if hidden_for_it == BUDGET && !work.fixed[cell] {
                 // Too dear: undo, and show the cell itself as `x` (which says nothing, so
                 // it needs far less around it); the second pass checks it like every `x`.
                 (work, marks) = (saved.0, saved.1);
@@ -130,52 +147,60 @@ pub fn suppress(set: &LinkedSet, threshold: u64) -> Suppression {
             seed_witnesses(&work, threshold, &mut witnesses);
             let mut changed = false;
             for c in 0..work.cells.len() {
-                match work.cells[c].value {
+                let exposed = match work.cells[c].value {
                     Value::Below(_) if !protected(&work, c, threshold, &mut witnesses) => {
-                        marks[c] = Some(Value::Secondary);
-                        work.cells[c].value = Value::Secondary;
-                        changed = true;
-                    }
-                    Value::Secondary
-                        if !secondary_protected(&work, c, threshold, &mut witnesses) =>
-                    {
-                        let bounding: Vec<usize> = work.relations_of[c]
-                            .iter()
-                            .flat_map(|&r| work.relations[r].terms.iter().map(|&(d, _)| d))
-                            .filter(|&d| matches!(work.cells[d].value, Value::Below(_)))
-                            .collect();
-                        for d in &bounding {
-                            marks[*d] = Some(Value::Secondary);
-                            work.cells[*d].value = Value::Secondary;
-                        }
-                        if !bounding.is_empty() {
+                        if !work.fixed[c] {
+                            marks[c] = Some(Value::Secondary);
+                            work.cells[c].value = Value::Secondary;
                             changed = true;
-                        } else if let Some(d) = widening_cell(&work, &exact, c, threshold) {
-                            // Bounded by known figures only: hide the one that frees it most.
+                            false
+                        } else {
+                            true
+                        }
+                    }
+                    Value::Secondary => !secondary_protected(&work, c, threshold, &mut witnesses),
+                    _ => false,
+                };
+                if exposed {
+                    let bounding: Vec<usize> = work.relations_of[c]
+                        .iter()
+                        .flat_map(|&r| work.relations[r].terms.iter().map(|&(d, _)| d))
+                        .filter(|&d| {
+                            d != c
+                                && !work.fixed[d]
+                                && matches!(work.cells[d].value, Value::Below(_))
+                        })
+                        .collect();
+                    for d in &bounding {
+                        marks[*d] = Some(Value::Secondary);
+                        work.cells[*d].value = Value::Secondary;
+                    }
+                    if !bounding.is_empty() {
+                        changed = true;
+                    } else if let Some(d) = widening_cell(&work, &exact, c, threshold) {
+                        // Bounded by known figures only: hide the one that frees it most.
+                        marks[d] = Some(Value::Secondary);
+                        work.cells[d].value = Value::Secondary;
+                        changed = true;
+                    } else if let Some(around) = known_around(&work, c) {
+                        // No one cell frees it alone: every known cell of its relations
+                        // (one strong step rather than a blind search, cell by cell).
+                        for d in around {
                             marks[d] = Some(Value::Secondary);
                             work.cells[d].value = Value::Secondary;
-                            changed = true;
-                        } else if let Some(around) = known_around(&work, c) {
-                            // No one cell frees it alone: every known cell of its relations
-                            // (one strong step rather than a blind search, cell by cell).
-                            for d in around {
-                                marks[d] = Some(Value::Secondary);
-                                work.cells[d].value = Value::Secondary;
-                            }
-                            changed = true;
-                        } else if let Some(set) = joint_cells(&work, c, threshold) {
-                            // Its relations all hidden: the bound comes from further off,
-                            // often along two paths at once, so no one cell frees it.
-                            for d in set {
-                                marks[d] = Some(Value::Secondary);
-                                work.cells[d].value = Value::Secondary;
-                            }
-                            changed = true;
-                        } else if !unprotected.contains(&c) {
-                            unprotected.push(c);
                         }
+                        changed = true;
+                    } else if let Some(set) = joint_cells(&work, c, threshold) {
+                        // Its relations all hidden: the bound comes from further off,
+                        // often along two paths at once, so no one cell frees it.
+                        for d in set {
+                            marks[d] = Some(Value::Secondary);
+                            work.cells[d].value = Value::Secondary;
+                        }
+                        changed = true;
+                    } else if !unprotected.contains(&c) {
+                        unprotected.push(c);
                     }
-                    _ => {}
                 }
             }
             rounds += 1;
@@ -257,7 +282,7 @@ fn hopeless(work: &LinkedSet, cell: usize, threshold: u64) -> bool {
         for c in frontier {
             for &r in &all.relations_of[c] {
                 for &(d, _) in &all.relations[r].terms {
-                    if !is_hidden(&all, d) {
+                    if !is_hidden(&all, d) && !all.fixed[d] {
                         all.cells[d].value = Value::Secondary;
                         next.push(d);
                     }
@@ -357,7 +382,7 @@ fn joint_cells(work: &LinkedSet, c: usize, threshold: u64) -> Option<Vec<usize>>
         let mut candidates: Vec<usize> = relations
             .iter()
             .flat_map(|&r| work.relations[r].terms.iter().map(|&(d, _)| d))
-            .filter(|&d| !is_hidden(work, d))
+            .filter(|&d| hidable(work, d))
             .collect();
         candidates.sort_unstable_by_key(|&d| (std::cmp::Reverse(level(work, d)), d));
         candidates.dedup();
@@ -365,6 +390,7 @@ fn joint_cells(work: &LinkedSet, c: usize, threshold: u64) -> Option<Vec<usize>>
         for &r in &relations {
             for &(d, _) in &work.relations[r].terms {
                 if d != c
+                    && !work.fixed[d]
                     && matches!(work.cells[d].value, Value::Below(_))
                     && !candidates.contains(&d)
                 {
@@ -418,7 +444,7 @@ fn known_around(work: &LinkedSet, c: usize) -> Option<Vec<usize>> {
     let mut out: Vec<usize> = work.relations_of[c]
         .iter()
         .flat_map(|&r| work.relations[r].terms.iter().map(|&(d, _)| d))
-        .filter(|&d| !is_hidden(work, d))
+        .filter(|&d| hidable(work, d))
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -438,6 +464,12 @@ fn is_hidden(set: &LinkedSet, c: usize) -> bool {
     !matches!(set.cells[c].value, Value::Known(_))
 }
 
+/// Whether known cell `c` may be hidden: not when it was published before
+/// ([`LinkedSet::fixed`]).
+fn hidable(set: &LinkedSet, c: usize) -> bool {
+    !is_hidden(set, c) && !set.fixed[c]
+}
+
 /// The next cell to hide to protect `cell` (see the module documentation).
 fn next_cell(set: &LinkedSet, exact: &[u64], cell: usize) -> Option<usize> {
     let (_, rels) = component(set, cell);
@@ -447,7 +479,7 @@ fn next_cell(set: &LinkedSet, exact: &[u64], cell: usize) -> Option<usize> {
             .terms
             .iter()
             .map(|&(c, _)| c)
-            .filter(|&c| !is_hidden(set, c))
+            .filter(|&c| hidable(set, c))
             .collect()
     };
     let own = |r: usize| set.relations_of[cell].contains(&r);
@@ -510,7 +542,7 @@ fn pick(set: &LinkedSet, exact: &[u64], relation: usize) -> Option<usize> {
         .terms
         .iter()
         .map(|&(c, _)| c)
-        .filter(|&c| !is_hidden(set, c))
+        .filter(|&c| hidable(set, c))
         .min_by_key(|&c| (level(set, c), new_singletons(c), exact[c], c))
 }
 
@@ -523,7 +555,8 @@ fn level(set: &LinkedSet, c: usize) -> u8 {
         return 4;
     }
     match super::PUBLISHED[set.cells[c].table].name {
-        "municipal_by_category" | "municipal_indicators" => 0,
+        "municipal_by_category" | "municipal_indicators" | "linkage_by_municipality" => 0,
+        "transitions" => 1,
         "municipal_totals" | "region_by_sex" | "region_by_age_group" => 1,
         "region_totals" => 2,
         _ => 3,

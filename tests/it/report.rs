@@ -274,14 +274,14 @@ fn the_html_report_renders_in_a_browser() {
     }
 }
 
-/// The README's main command, word for word (`cargo run --release --` standing for the
+/// The README's main command, word for word (`cargo run --locked --` standing for the
 /// binary): the first line of the README that starts with `for y in`.
 fn readme_main_command() -> String {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     readme
         .lines()
-        .find(|l| l.starts_with("for y in ") && l.contains("cargo run --release -- run "))
+        .find(|l| l.starts_with("for y in ") && l.contains("cargo run --locked -- run "))
         .expect("the README's main command (a line starting with `for y in`)")
         .to_string()
 }
@@ -302,7 +302,7 @@ fn the_example_report_is_what_the_main_command_makes() {
     // Run in a fresh folder that has the project's fixtures, as a new user's checkout.
     std::os::unix::fs::symlink(root.join("fixtures"), ws.path().join("fixtures")).unwrap();
     let command = line.replace(
-        "cargo run --release --",
+        "cargo run --locked --",
         &format!("'{}'", env!("CARGO_BIN_EXE_hcount")),
     );
     let out = std::process::Command::new("sh")

@@ -759,6 +759,18 @@ impl LinkedSet {
         })
     }
 
+    /// Each cell's count: exact for a known cell, 0 for a hidden one (for a set built from
+    /// exact tables, every count).
+    pub fn known_counts(&self) -> Vec<u64> {
+        self.cells
+            .iter()
+            .map(|c| match c.value {
+                Value::Known(n) => n,
+                _ => 0,
+            })
+            .collect()
+    }
+
     /// The set with `marks` applied (None: the cell stays as it is).
     pub fn with_marks(&self, marks: &[Option<Value>]) -> LinkedSet {
         let mut out = self.clone();
@@ -962,14 +974,7 @@ pub fn protect_beside(
         all.insert(name.clone(), published_rows(name, table));
     }
     let mut set = LinkedSet::build(&all)?;
-    let values: Vec<u64> = set
-        .cells
-        .iter()
-        .map(|c| match c.value {
-            Value::Known(n) => n,
-            _ => 0,
-        })
-        .collect();
+    let values = set.known_counts();
     let before = LinkedSet::build(published)?;
     let shown: HashMap<(usize, &[String]), Value> = before
         .cells

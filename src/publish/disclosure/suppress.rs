@@ -49,15 +49,7 @@ pub struct Suppression {
 
 /// Suppresses `set` (built from the exact tables: every cell [`Value::Known`]).
 pub fn suppress(set: &LinkedSet, threshold: u64) -> Suppression {
-    let exact: Vec<u64> = set
-        .cells
-        .iter()
-        .map(|c| match c.value {
-            Value::Known(n) => n,
-            _ => 0,
-        })
-        .collect();
-    suppress_around(set, &exact, threshold)
+    suppress_around(set, &set.known_counts(), threshold)
 }
 
 /// Suppresses the cells of `set` that are not [`LinkedSet::fixed`] (those hold what was

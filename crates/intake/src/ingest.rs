@@ -848,7 +848,16 @@ impl<'a, RS: std::io::Read + std::io::Seek> SheetCells<'a, RS> {
             let next = match self.pending.take() {
                 Some(p) => Some(p),
                 None if self.ended => None,
-                None => match self.reader.next_cell() {
+                // calamine 0.38 panics (multiply overflow, with overflow checks on) on a cell
+                // reference of too many digits (fuzz/known/): a damaged file, never a panic.
+                None => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.reader.next_cell()
+                }))
+                .unwrap_or_else(|_| {
+                    Err(calamine::XlsxError::Unexpected(
+                        "a cell reference that is not a cell (the file is damaged)",
+                    ))
+                }) {
                     Ok(Some(cell)) => {
                         let (r, c) = cell.get_position();
                         let mut text = String::new();
@@ -956,6 +965,20 @@ fn write_number(out: &mut String, f: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workbook_that_makes_calamine_panic_is_refused_not_a_panic() {
+        // fuzz/known/: calamine 0.38 multiplies a cell reference's digits into an overflow.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/known/xlsx_reader-calamine-mul-overflow.xlsx");
+        let file = SourceFile {
+            name: "t.xlsx".into(),
+            path,
+            kind: FileKind::Xlsx,
+        };
+        let result = read_records(&file, |_, _| true);
+        assert!(result.is_err(), "a damaged workbook is refused");
+    }
 
     fn records(bytes: &[u8]) -> (FileFormat, Vec<(u64, Vec<String>)>) {
         let dir = tempfile::tempdir().unwrap();

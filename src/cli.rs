@@ -376,6 +376,8 @@ fn parse_size(s: &str) -> Result<usize, String> {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    // A damaged workbook is refused with a message; calamine's panic on it is not shown.
+    crate::intake::ingest::keep_workbook_reader_panics_quiet();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -525,7 +527,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             for (label, dir) in &folders {
                 let min_cell = match args.min_cell {
                     Some(n) => n,
-                    None => run::run_min_cell(dir).unwrap_or(5),
+                    None => crate::publish::disclosure::Recorded::read(dir)
+                        .min_cell
+                        .unwrap_or(5),
                 };
                 if folders.len() > 1 {
                     println!(

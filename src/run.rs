@@ -562,13 +562,6 @@ fn give_freed_memory_back() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn give_freed_memory_back() {}
 
-/// The `--min-cell` a run recorded in `OUT/run.json`.
-pub fn run_min_cell(out: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(out.join("run.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.get("min_cell")?.as_u64()
-}
-
 /// The published history: `--history DIR`, or the copy compiled into the binary.
 pub fn load_history(dir: Option<&Path>) -> Result<crate::publish::history::History, Failure> {
     match dir {

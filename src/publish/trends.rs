@@ -648,10 +648,8 @@ fn protection_note(years: &[(i32, PathBuf)], options: &TrendsOptions, t: &Texts)
     let mut hidden = 0;
     let mut failed = Vec::new();
     for (year, dir) in years {
-        let min_cell = std::fs::read_to_string(dir.join("run.json"))
-            .ok()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|run| run["min_cell"].as_u64())
+        let min_cell = crate::publish::disclosure::Recorded::read(dir)
+            .min_cell
             .unwrap_or(options.min_cell);
         match crate::publish::disclosure::audit::audit_folder(dir, min_cell) {
             Ok(a) => {

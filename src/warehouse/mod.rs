@@ -499,19 +499,8 @@ fn publish_linkage(
     min_cell: u64,
     earlier: usize,
 ) -> Result<disclosure::Beside, String> {
-    let run: Option<serde_json::Value> = std::fs::read_to_string(year_dir.join("run.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let protection = match run.as_ref().and_then(|r| r["round"].as_u64()) {
-        Some(base) => disclosure::Protection::Round { base },
-        None => disclosure::Protection::Suppress {
-            // The year's own threshold: its published tables were protected with it.
-            min_cell: run
-                .as_ref()
-                .and_then(|r| r["min_cell"].as_u64())
-                .unwrap_or(min_cell),
-        },
-    };
+    // The year's own protection: its published tables were protected with it.
+    let protection = disclosure::Recorded::read(year_dir).protection(min_cell);
     let tables = year_dir.join("tables");
     let mut exact = std::collections::HashMap::new();
     let mut published = std::collections::HashMap::new();

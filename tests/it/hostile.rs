@@ -305,3 +305,22 @@ fn danish_is_the_default_of_every_text_and_en_switches() {
     let md = std::fs::read_to_string(ws.out().join("feedback/r1.md")).unwrap();
     assert!(md.starts_with("# Feedback to r1"), "{md}");
 }
+
+/// A workbook that makes calamine panic (found by fuzzing): refused as damaged with exit 2,
+/// and no Rust panic message reaches the caseworker's terminal.
+#[test]
+fn a_workbook_that_crashes_the_excel_reader_is_refused_as_damaged_without_a_panic_message() {
+    let ws = Workspace::new();
+    let path = ws.input().join("skadet.xlsx");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds/xlsx_reader/calamine-mul-overflow.xlsx"),
+        &path,
+    )
+    .unwrap();
+    let out = validate(&[&path], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("damaged"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

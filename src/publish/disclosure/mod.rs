@@ -833,6 +833,39 @@ pub enum Protection {
     Round { base: u64 },
 }
 
+/// What a run recorded in its `run.json` about the protection of its published tables
+/// (`--min-cell`, `--round`): the one reader of it, for `hcount audit`, the warehouse (which
+/// protects its linkage tables as the year's run did) and the trends page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub min_cell: Option<u64>,
+    pub round: Option<u64>,
+}
+
+impl Recorded {
+    /// Reads `dir/run.json`; a folder without a readable one recorded nothing.
+    pub fn read(dir: &std::path::Path) -> Recorded {
+        let run: Option<serde_json::Value> = std::fs::read_to_string(dir.join("run.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+        let field = |name: &str| run.as_ref().and_then(|r| r[name].as_u64());
+        Recorded {
+            min_cell: field("min_cell"),
+            round: field("round"),
+        }
+    }
+
+    /// The protection the run applied; `min_cell` when it recorded none.
+    pub fn protection(self, min_cell: u64) -> Protection {
+        match self.round {
+            Some(base) => Protection::Round { base },
+            None => Protection::Suppress {
+                min_cell: self.min_cell.unwrap_or(min_cell),
+            },
+        }
+    }
+}
+
 /// What [`write_published`] did.
 #[derive(Debug, Clone, Default)]
 pub struct Published {

@@ -404,20 +404,18 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let mut counted = 0;
     // The exact tables that have a published copy, protected together (they share margins).
     let mut exact = std::collections::HashMap::new();
+    let mut feedback = Vec::new();
     for (name, batches) in &result.tables {
         let table = Table::from_batches(batches).map_err(Failure::cannot_run)?;
         if *name == "respondent_feedback" {
             // Not a published table: it feeds feedback/<respondent_id>.md.
-            crate::publish::feedback::write(
-                &out,
+            feedback = crate::publish::feedback::render(
                 intake.year.year,
                 &intake.reports,
                 &intake.problems,
                 &table,
                 config.lang,
-            )
-            .map_err(|e| io("feedback/", e))?;
-            stage("feedback");
+            );
             continue;
         }
         table
@@ -444,13 +442,22 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
             min_cell: config.min_cell,
         },
     };
-    let published = crate::publish::disclosure::write_published(
-        &tables_dir.join("published"),
-        &exact,
-        protection,
-    )
-    .map_err(|e| Failure::cannot_run(format!("published tables: {e}")))?;
-    stage("published tables");
+    // The feedback files are written while the published tables are protected: the one
+    // waits on the file system, the other on the processor (feedback::write).
+    let (published, written) = std::thread::scope(|s| {
+        let writer = s.spawn(|| crate::publish::feedback::write(&out, &feedback));
+        let published = crate::publish::disclosure::write_published(
+            &tables_dir.join("published"),
+            &exact,
+            protection,
+        );
+        (published, writer.join())
+    });
+    written
+        .map_err(|_| Failure::cannot_run("internal error: writing the feedback files failed"))?
+        .map_err(|e| io("feedback/", e))?;
+    let published = published.map_err(|e| Failure::cannot_run(format!("published tables: {e}")))?;
+    stage("feedback and published tables");
     tables::intake(&intake.reports)
         .write_csv(&tables_dir.join("intake.csv"))
         .map_err(|e| io("intake.csv", e))?;

@@ -287,17 +287,31 @@ async fn run_async(
         }
     }
 
-    let mut tables = Vec::with_capacity(TABLES.len());
-    for q in TABLES {
-        let started = std::time::Instant::now();
-        let df = plan(&ctx, q).await?;
-        let batches = df.collect().await.map_err(|source| EngineError::Query {
-            file: q.file,
-            source,
-        })?;
-        trace(q, started);
-        tables.push((q.name, batches));
-    }
+    // The output tables are small and independent: several run at once. At a national
+    // count's size each query is mostly planning and hand-offs between threads (10–40 ms
+    // for a few thousand persons), so one after the other they left the cores idle. They
+    // are kept in TABLES order whatever finishes first. Under a memory limit, one at a
+    // time: each may then need its share of the pool.
+    let at_once = if options.memory_limit.is_none() {
+        4 * options.threads.max(1)
+    } else {
+        1
+    };
+    let ctx = &ctx;
+    let tables: Vec<(&'static str, Vec<RecordBatch>)> = futures::stream::iter(TABLES)
+        .map(|q| async move {
+            let started = std::time::Instant::now();
+            let df = plan(ctx, q).await?;
+            let batches = df.collect().await.map_err(|source| EngineError::Query {
+                file: q.file,
+                source,
+            })?;
+            trace(q, started);
+            Ok::<_, EngineError>((q.name, batches))
+        })
+        .buffered(at_once)
+        .try_collect()
+        .await?;
     Ok(EngineOutput {
         tables,
         submissions_rows,

@@ -232,12 +232,7 @@ fn render(
         draw_map(&root, map, region)?;
         root.present().map_err(err)?;
     }
-    {
-        let root = BitMapBackend::new(png, SIZE).into_drawing_area();
-        draw_map(&root, map, region)?;
-        root.present().map_err(err)?;
-    }
-    Ok(())
+    super::charts::write_png(png, SIZE, |root| draw_map(root, map, region))
 }
 
 fn draw_features<DB: DrawingBackend>(

@@ -185,21 +185,23 @@ pub fn audit(set: &LinkedSet, min_cell: u64) -> Audit {
     type PerComponent = (Vec<(usize, Outcome)>, Vec<(usize, Check)>);
     let (ranges, secondary): (HashMap<usize, Outcome>, HashMap<usize, Check>) = {
         use rayon::prelude::*;
+        // Within a component, its cells are attacked in as many runs as there are
+        // threads, each run with its own copy of the component's seed solutions (one
+        // component often holds nearly every hidden cell). A cell's range does not depend
+        // on which solutions are at hand (they only spare solves), so the result is the
+        // same for any number of threads.
+        let runs = rayon::current_num_threads().max(1);
         let per: Vec<PerComponent> = components
             .par_iter()
             .map(|c| {
-                let mut w = Witnesses::default();
-                c.seed(set, threshold, &mut w);
-                let ranges = c
-                    .primaries(set)
-                    .into_iter()
-                    .map(|i| (i, c.range(set, i, threshold, &mut w)))
-                    .collect();
-                let hidden = c
-                    .secondaries(set)
-                    .into_iter()
-                    .map(|i| (i, c.secondary_check(set, i, threshold, &mut w)))
-                    .collect();
+                let mut seeded = Witnesses::default();
+                c.seed(set, threshold, &mut seeded);
+                let ranges = in_runs(&c.primaries(set), runs, &seeded, |i, w| {
+                    c.range(set, i, threshold, w)
+                });
+                let hidden = in_runs(&c.secondaries(set), runs, &seeded, |i, w| {
+                    c.secondary_check(set, i, threshold, w)
+                });
                 (ranges, hidden)
             })
             .collect();
@@ -252,6 +254,28 @@ pub fn audit(set: &LinkedSet, min_cell: u64) -> Audit {
     out
 }
 
+/// `attack` for every cell of `cells`, in `runs` runs at once (consecutive cells in each),
+/// each run with its own copy of the `seeded` solutions and keeping what it finds.
+fn in_runs<R: Send>(
+    cells: &[usize],
+    runs: usize,
+    seeded: &Witnesses,
+    attack: impl Fn(usize, &mut Witnesses) -> R + Sync,
+) -> Vec<(usize, R)> {
+    use rayon::prelude::*;
+    cells
+        .par_chunks(cells.len().div_ceil(runs).max(1))
+        .flat_map_iter(|run| {
+            let mut w = Witnesses {
+                found: seeded.found.clone(),
+            };
+            run.iter()
+                .map(|&i| (i, attack(i, &mut w)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Whether a `<t` cell keeps the range `<t` says, in `set` as it stands. `witnesses` are
 /// whole-number tables known to fit every relation and mark of `set` (each a value per cell
 /// of the set); ones found here are added. Hiding more cells only loosens the problem, so a
@@ -281,14 +305,16 @@ pub fn protected(
             || matches!(c.extreme(set, cell, threshold, !low, &mut local), Ok(v)
                 if if low { v <= 1 } else { v + 1 >= threshold })
     });
-    adopt(witnesses, &c, local);
+    let base = witnesses.first().cloned();
+    adopt(witnesses, base.as_ref(), &c, local);
     ok
 }
 
 /// Keeps a component's solutions as whole tables for the next checks: the component's
 /// values over the first witness (the exact table), which fits everything outside it.
-fn adopt(witnesses: &mut Vec<Vec<i64>>, c: &Component, local: Witnesses) {
-    if let Some(base) = witnesses.first().cloned() {
+/// (`base`: the first witness, the exact table; `None`: nothing is kept.)
+fn adopt(witnesses: &mut Vec<Vec<i64>>, base: Option<&Vec<i64>>, c: &Component, local: Witnesses) {
+    if let Some(base) = base {
         for w in local.found {
             let mut full = base.clone();
             for (k, &cell) in c.cells.iter().enumerate() {
@@ -316,7 +342,8 @@ pub fn secondary_protected(
         c.secondary_check(set, cell, threshold, &mut local),
         Ok(None)
     );
-    adopt(witnesses, &c, local);
+    let base = witnesses.first().cloned();
+    adopt(witnesses, base.as_ref(), &c, local);
     ok
 }
 

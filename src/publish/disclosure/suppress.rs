@@ -83,45 +83,20 @@ pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppre
     // solutions are added as they are found, and stay valid as more cells are hidden.
     let mut witnesses: Vec<Vec<i64>> = vec![exact.iter().map(|&n| n as i64).collect()];
     seed_witnesses(&work, threshold, &mut witnesses);
+    trace_marks("after the seed solutions", &work);
     for &cell in &primary {
         if protected(&work, cell, threshold, &mut witnesses) {
             continue;
         }
-        if hopeless(&work, cell, threshold) {
-            // Left to the second pass, which shows it (or the cells bounding it) as `x`;
-            // hiding cells for it first would only hide figures for nothing.
-            unprotected.push(cell);
-            continue;
-        }
-        let saved = (work.clone(), marks.clone(), witnesses.len());
-        let mut hidden_for_it = 0;
-        while !protected(&work, cell, threshold, &mut witnesses) {
-            // A fixed cell cannot become `x`: only hiding more new cells can protect it
-            // (there are few of them: the linkage tables of one year).
-            if hidden_for_it == BUDGET && !work.fixed[cell] {
-                // Too dear: undo, and show the cell itself as `x` (which says nothing, so
-                // it needs far less around it); the second pass checks it like every `x`.
-                (work, marks) = (saved.0, saved.1);
-                witnesses.truncate(saved.2);
-                marks[cell] = Some(Value::Secondary);
-                work.cells[cell].value = Value::Secondary;
-                close_singletons(&mut work, &exact, &mut marks, threshold);
-                unprotected.push(cell);
-                break;
-            }
-            match next_cell(&work, &exact, cell) {
-                Some(c) => {
-                    marks[c] = Some(Value::Secondary);
-                    work.cells[c].value = Value::Secondary;
-                    close_singletons(&mut work, &exact, &mut marks, threshold);
-                    hidden_for_it += 1;
-                }
-                None => {
-                    unprotected.push(cell);
-                    break;
-                }
-            }
-        }
+        protect_one(
+            &mut work,
+            &mut marks,
+            &mut witnesses,
+            &mut unprotected,
+            &exact,
+            cell,
+            threshold,
+        );
     }
     // Second pass, for counts so small that hiding more cannot help (every cell around a
     // small one hidden, and the sums of small cells still say "at least 2"): a `<t` cell
@@ -206,6 +181,74 @@ pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppre
     Suppression { marks, unprotected }
 }
 
+/// The first pass for one primary `cell` that the attacker narrows in `work`: hides one
+/// cell after another (`next_cell`) until it is protected; past `BUDGET` hidden cells, or
+/// when no cell is left to hide, it undoes and shows the cell as `x`, or leaves it to the
+/// second pass. A cell that no hiding can protect (`hopeless`) is left to the second pass
+/// with nothing hidden for it.
+///
+/// Whether the cell is hopeless is asked after the first cell hidden for it, not before:
+/// that one cell protects most cells of a national count, and a cell that hiding protects
+/// was not hopeless (a hopeless cell is never protected by hiding: every set that hiding
+/// reaches hides at most what `hopeless` hides), so the question, two solves of the
+/// largest problem, is spared; a hopeless cell gets its one hidden cell back. The outcome
+/// is the one of asking first. (Asking only after the whole budget was spent cost sparse
+/// counts, where many cells are hopeless, a dozen solves for each instead.)
+fn protect_one(
+    work: &mut LinkedSet,
+    marks: &mut Vec<Option<Value>>,
+    witnesses: &mut Vec<Vec<i64>>,
+    unprotected: &mut Vec<usize>,
+    exact: &[u64],
+    cell: usize,
+    threshold: u64,
+) {
+    let saved = (work.clone(), marks.clone(), witnesses.len());
+    let mut hidden_for_it = 0;
+    loop {
+        // A fixed cell cannot become `x`: only hiding more new cells can protect it
+        // (there are few of them: the linkage tables of one year).
+        let too_dear = hidden_for_it == BUDGET && !work.fixed[cell];
+        let next = if too_dear {
+            None
+        } else {
+            next_cell(work, exact, cell)
+        };
+        let Some(c) = next else {
+            if hidden_for_it == 0 && hopeless(&saved.0, cell, threshold) {
+                unprotected.push(cell);
+                return;
+            }
+            if too_dear {
+                // Too dear: undo, and show the cell itself as `x` (which says nothing, so
+                // it needs far less around it); the second pass checks it like every `x`.
+                (*work, *marks) = (saved.0, saved.1);
+                witnesses.truncate(saved.2);
+                marks[cell] = Some(Value::Secondary);
+                work.cells[cell].value = Value::Secondary;
+                close_singletons(work, exact, marks, threshold);
+            }
+            unprotected.push(cell);
+            return;
+        };
+        marks[c] = Some(Value::Secondary);
+        work.cells[c].value = Value::Secondary;
+        close_singletons(work, exact, marks, threshold);
+        hidden_for_it += 1;
+        if protected(work, cell, threshold, witnesses) {
+            return;
+        }
+        if hidden_for_it == 1 && hopeless(&saved.0, cell, threshold) {
+            // Left to the second pass, which shows it (or the cells bounding it) as `x`;
+            // hiding cells for it would only hide figures for nothing.
+            (*work, *marks) = (saved.0, saved.1);
+            witnesses.truncate(saved.2);
+            unprotected.push(cell);
+            return;
+        }
+    }
+}
+
 /// With HCOUNT_TRACE set, the hidden cells per table at a step (a profiling aid).
 fn trace_marks(step: &str, set: &LinkedSet) {
     if std::env::var_os("HCOUNT_TRACE").is_none() {
@@ -217,7 +260,11 @@ fn trace_marks(step: &str, set: &LinkedSet) {
         .filter(|(_, (p, x))| p + x > 0)
         .map(|(t, (p, x))| format!("{t} {p}/{x}"))
         .collect();
-    eprintln!("hcount: suppression {step}: <t/x {}", text.join(", "));
+    eprintln!(
+        "hcount: suppression {step}: <t/x {} ({} LP solves so far)",
+        text.join(", "),
+        super::audit::trace::SOLVES.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
 
 /// Hides cells until no equality holds exactly one hidden cell the attacker must not learn:

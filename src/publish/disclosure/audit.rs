@@ -305,16 +305,14 @@ pub fn protected(
             || matches!(c.extreme(set, cell, threshold, !low, &mut local), Ok(v)
                 if if low { v <= 1 } else { v + 1 >= threshold })
     });
-    let base = witnesses.first().cloned();
-    adopt(witnesses, base.as_ref(), &c, local);
+    adopt(witnesses, &c, local);
     ok
 }
 
 /// Keeps a component's solutions as whole tables for the next checks: the component's
 /// values over the first witness (the exact table), which fits everything outside it.
-/// (`base`: the first witness, the exact table; `None`: nothing is kept.)
-fn adopt(witnesses: &mut Vec<Vec<i64>>, base: Option<&Vec<i64>>, c: &Component, local: Witnesses) {
-    if let Some(base) = base {
+fn adopt(witnesses: &mut Vec<Vec<i64>>, c: &Component, local: Witnesses) {
+    if let Some(base) = witnesses.first().cloned() {
         for w in local.found {
             let mut full = base.clone();
             for (k, &cell) in c.cells.iter().enumerate() {
@@ -342,8 +340,7 @@ pub fn secondary_protected(
         c.secondary_check(set, cell, threshold, &mut local),
         Ok(None)
     );
-    let base = witnesses.first().cloned();
-    adopt(witnesses, base.as_ref(), &c, local);
+    adopt(witnesses, &c, local);
     ok
 }
 

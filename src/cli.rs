@@ -235,9 +235,9 @@ struct Resources {
     threads: Option<u16>,
     /// Memory for the SQL engine (e.g. 1GiB, 512MiB): sorts and aggregates spill to disk
     /// past it, and accepted rows are staged on disk instead of in memory. The process as a
-    /// whole needs somewhat more (10 million rows run in 1GiB with a peak of about 1.2 GB).
+    /// whole needs somewhat more (10 million rows run in 1GiB with a peak of about 1.1 GB).
     /// Joins cannot spill: a run that needs more fails with exit 2. Default: no limit (a
-    /// million rows then take about 1.1 GB).
+    /// million rows then take about 1.3 GB).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     memory_limit: Option<usize>,
 }

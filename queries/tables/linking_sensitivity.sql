@@ -8,19 +8,15 @@
 --     unidentified rows each a person).
 --   unidentified_already_counted: every counted person made of unidentified rows is
 --     someone already counted under another key. A lower bound.
-WITH counted_rows AS (
-    SELECT s.id_kind, s.linked
-    FROM submissions AS s
-    JOIN persons AS p ON p.person_key = s.person_key
-    WHERE p.counted
-),
-today AS (
+-- (The rows of counted persons by kind: 36_counted_rows_by_kind.sql.)
+WITH today AS (
     SELECT COUNT(*) AS persons FROM persons WHERE counted
 ),
 scenarios AS (
     SELECT 1 AS ord, 'cpr_only' AS scenario,
         (SELECT COUNT(*) FROM persons WHERE counted AND id_kind = 'cpr')
-        + (SELECT COUNT(*) FROM counted_rows WHERE NOT (id_kind = 'cpr' AND NOT linked))
+        + (SELECT COALESCE(SUM(row_count), 0) FROM counted_rows_by_kind
+           WHERE NOT (id_kind = 'cpr' AND NOT linked))
         AS persons
     UNION ALL
     SELECT 2, 'today', (SELECT persons FROM today)

@@ -61,6 +61,7 @@ pub const PIPELINE: &[Query] = &[
     query!("20_submissions.sql", "submissions"),
     query!("30_persons.sql", "persons"),
     query!("35_unit_person_counts.sql", "unit_person_counts"),
+    query!("36_counted_rows_by_kind.sql", "counted_rows_by_kind"),
     query!("40_indicator_list.sql", "indicator_list"),
     query!(
         "41_municipal_indicator_counts.sql",
@@ -119,6 +120,7 @@ const CACHED: &[&str] = &[
     "unit_files",
     "municipal_indicator_counts",
     "unit_person_counts",
+    "counted_rows_by_kind",
 ];
 
 /// Relations kept in memory like [`CACHED`] when there is no `--memory-limit`: larger (the
@@ -130,7 +132,7 @@ const CACHED_WITHOUT_LIMIT: &[&str] = &["alt_owners"];
 /// Pipeline relations computed per person: run once per range of person keys, with
 /// `submissions` and `persons` narrowed to that range, and the results stacked in range
 /// order (see [`by_person_key_range`]).
-const BY_PERSON_KEY_RANGE: &[&str] = &["persons", "unit_person_counts"];
+const BY_PERSON_KEY_RANGE: &[&str] = &["persons", "unit_person_counts", "counted_rows_by_kind"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -202,7 +202,7 @@ pub fn write_problems<'a>(
                     p.column.clone(),
                     p.code.code().to_string(),
                     p.value.clone(),
-                    p.reason.en.clone(),
+                    p.reason.en.to_string(),
                 ]
             })
             .collect(),

@@ -1351,8 +1351,8 @@ fn refuse_foreign(
             code: Rule::E006,
             value: String::new(),
             reason: Msg {
-                en: format!("the row is another unit's (not {unit}): a unit sends only its own rows; the other unit sends this row itself"),
-                da: format!("rækken hører til en anden enhed (ikke {unit}): en enhed indsender kun sine egne rækker; den anden enhed indsender selv rækken"),
+                en: format!("the row is another unit's (not {unit}): a unit sends only its own rows; the other unit sends this row itself").into(),
+                da: format!("rækken hører til en anden enhed (ikke {unit}): en enhed indsender kun sine egne rækker; den anden enhed indsender selv rækken").into(),
             },
             // The uploading unit sees the refusal: the row came in its upload.
             owner: validate::Owner::Unit(std::sync::Arc::from(unit)),

@@ -94,8 +94,8 @@ impl SliceFile {
                     column: p.column.clone(),
                     code: p.code.code().to_string(),
                     value: p.value.clone(),
-                    en: p.reason.en.clone(),
-                    da: p.reason.da.clone(),
+                    en: p.reason.en.to_string(),
+                    da: p.reason.da.to_string(),
                 })
                 .collect(),
         }
@@ -137,8 +137,8 @@ impl SliceFile {
                     code: *Rule::ALL.iter().find(|r| r.code() == p.code)?,
                     value: p.value.clone(),
                     reason: Msg {
-                        en: p.en.clone(),
-                        da: p.da.clone(),
+                        en: p.en.clone().into(),
+                        da: p.da.clone().into(),
                     },
                     owner: match p.owner.as_str() {
                         "file" => Owner::File,

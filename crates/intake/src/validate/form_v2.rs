@@ -102,10 +102,10 @@ impl Validator<'_> {
                         Msg {
                             en: format!(
                                 "causes is a list separated by | of {codes}, or unknown{hint}; treated as unknown"
-                            ),
+                            ).into(),
                             da: format!(
                                 "aarsager er en liste adskilt af | med {codes}, eller uoplyst{hint_da}; behandles som uoplyst"
-                            ),
+                            ).into(),
                         },
                     );
                     Some("unknown".to_string())
@@ -173,12 +173,12 @@ impl Validator<'_> {
                     "{} is {codes}{}; treated as unknown",
                     column.name(),
                     did_you_mean(value, list, false)
-                ),
+                ).into(),
                 da: format!(
                     "{} skal være {codes}{}; behandles som uoplyst",
                     column.danish(),
                     did_you_mean(value, list, true)
-                ),
+                ).into(),
             },
         );
         Some("unknown")

@@ -508,7 +508,13 @@ fn a_synthetic_panel_links_from_count_to_count() {
     // 7.5 minutes in a debug build). Suppression of generated counts is tested in
     // disclosure.rs, and beside the linkage tables in handworked_panel_linkage_matches_exactly.
     for year in ["2022", "2024", "2026"] {
-        let out = run_into(&ws, &panel_dir.join(year), &wh, &demo_key(), &["--round", "5"]);
+        let out = run_into(
+            &ws,
+            &panel_dir.join(year),
+            &wh,
+            &demo_key(),
+            &["--round", "5"],
+        );
         assert!(out.status.success(), "{year}: {}", stderr(&out));
     }
     let status = |year: &str, s: &str| -> i64 {

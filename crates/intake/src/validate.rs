@@ -384,7 +384,8 @@ fn unidentified_reason(no_birth_date: bool, no_sex: bool, no_initials: bool) -> 
             .collect()
     });
     let texts: &'static [(String, String)] = &TEXTS;
-    let (en, da) = &texts[usize::from(no_birth_date) | usize::from(no_sex) << 1 | usize::from(no_initials) << 2];
+    let (en, da) = &texts
+        [usize::from(no_birth_date) | usize::from(no_sex) << 1 | usize::from(no_initials) << 2];
     Msg {
         en: Cow::Borrowed(en),
         da: Cow::Borrowed(da),
@@ -1749,13 +1750,28 @@ mod tests {
     #[test]
     fn unidentified_reasons_name_what_is_missing_and_are_shared() {
         let one = unidentified_reason(true, false, true);
-        assert!(one.en.starts_with("no CPR number and no birth_date, initials: "), "{}", one.en);
-        assert!(one.da.starts_with("intet CPR-nummer og ingen "), "{}", one.da);
+        assert!(
+            one.en
+                .starts_with("no CPR number and no birth_date, initials: "),
+            "{}",
+            one.en
+        );
+        assert!(
+            one.da.starts_with("intet CPR-nummer og ingen "),
+            "{}",
+            one.da
+        );
         assert!(!one.da.contains("birth_date"), "{}", one.da);
         let all = unidentified_reason(true, true, true);
-        assert!(all.en.contains("no birth_date, sex, initials:"), "{}", all.en);
+        assert!(
+            all.en.contains("no birth_date, sex, initials:"),
+            "{}",
+            all.en
+        );
         let again = unidentified_reason(true, false, true);
-        assert!(matches!((&one.en, &again.en), (Cow::Borrowed(a), Cow::Borrowed(b)) if std::ptr::eq(*a, *b)));
+        assert!(
+            matches!((&one.en, &again.en), (Cow::Borrowed(a), Cow::Borrowed(b)) if std::ptr::eq(*a, *b))
+        );
         // Masking leaves a text without CPR-like digits as it is: still shared.
         assert!(matches!(masked(one.en.clone()), Cow::Borrowed(_)));
     }

@@ -173,12 +173,14 @@ impl Validator<'_> {
                     "{} is {codes}{}; treated as unknown",
                     column.name(),
                     did_you_mean(value, list, false)
-                ).into(),
+                )
+                .into(),
                 da: format!(
                     "{} skal være {codes}{}; behandles som uoplyst",
                     column.danish(),
                     did_you_mean(value, list, true)
-                ).into(),
+                )
+                .into(),
             },
         );
         Some("unknown")

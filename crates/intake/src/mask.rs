@@ -76,10 +76,11 @@ pub fn mask_cpr(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// [`mask_cpr`] for an owned string: no copy when there is nothing to mask.
-pub fn mask_string(text: String) -> String {
-    match mask_cpr(&text) {
-        Cow::Owned(masked) => masked,
+/// [`mask_cpr`] for an owned string (a `String`, or a `Cow<'static, str>` that may borrow a
+/// shared text): no copy when there is nothing to mask.
+pub fn mask_string<T: AsRef<str> + From<String>>(text: T) -> T {
+    match mask_cpr(text.as_ref()) {
+        Cow::Owned(masked) => T::from(masked),
         Cow::Borrowed(_) => text,
     }
 }

@@ -346,15 +346,6 @@ impl Msg {
     }
 }
 
-/// `text` with CPR-like digits masked ([`mask::mask_cpr`]); unchanged (and not copied) when
-/// it holds none.
-fn masked(text: Cow<'static, str>) -> Cow<'static, str> {
-    match mask::mask_cpr(&text) {
-        Cow::Owned(m) => Cow::Owned(m),
-        Cow::Borrowed(_) => text,
-    }
-}
-
 /// W010's reason: which of birth date, sex and initials a row without CPR number lacks.
 /// Eight texts in all, made once and shared: a count can hold a W010 for a tenth of its
 /// rows, and a copy of both texts per row took 300 MB at 10 million rows (issue #14).
@@ -362,22 +353,21 @@ fn unidentified_reason(no_birth_date: bool, no_sex: bool, no_initials: bool) -> 
     static TEXTS: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
         (0..8)
             .map(|bits: usize| {
-                let missing: Vec<&str> = ["birth_date", "sex", "initials"]
+                let missing: Vec<Column> = [Column::BirthDate, Column::Sex, Column::Initials]
                     .into_iter()
                     .enumerate()
-                    .filter_map(|(i, n)| (bits & (1 << i) != 0).then_some(n))
+                    .filter_map(|(i, c)| (bits & (1 << i) != 0).then_some(c))
                     .collect();
+                let names = |name: fn(Column) -> &'static str| {
+                    missing.iter().copied().map(name).collect::<Vec<_>>().join(", ")
+                };
                 let en = format!(
                     "no CPR number and no {}: the row is counted as its own person and cannot be matched with other reports",
-                    missing.join(", ")
+                    names(Column::name)
                 );
                 let da = format!(
                     "intet CPR-nummer og ingen {}: rækken tælles som sin egen person og kan ikke kobles med andre indberetninger",
-                    missing
-                        .iter()
-                        .map(|m| Column::ALL.iter().find(|c| c.name() == *m).map_or(*m, |c| c.danish()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names(Column::danish)
                 );
                 (en, da)
             })
@@ -826,8 +816,8 @@ impl Validator<'_> {
             code,
             value: safe_value(value),
             reason: Msg {
-                en: masked(reason.en),
-                da: masked(reason.da),
+                en: mask::mask_string(reason.en),
+                da: mask::mask_string(reason.da),
             },
             owner: self.row_owner.clone(),
         }
@@ -1773,7 +1763,10 @@ mod tests {
             matches!((&one.en, &again.en), (Cow::Borrowed(a), Cow::Borrowed(b)) if std::ptr::eq(*a, *b))
         );
         // Masking leaves a text without CPR-like digits as it is: still shared.
-        assert!(matches!(masked(one.en.clone()), Cow::Borrowed(_)));
+        assert!(matches!(
+            mask::mask_string(one.en.clone()),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

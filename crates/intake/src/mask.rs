@@ -61,7 +61,7 @@ pub fn mask_cpr(text: &str) -> Cow<'_, str> {
         let (end, digits, separated) = run_at(&chars, i);
         let from = chars[i].0;
         let to = chars.get(end).map_or(text.len(), |c| c.0);
-        if digits.len() >= MIN_DIGITS && !(!separated && is_hash_word(text, from, to)) {
+        if digits.len() >= MIN_DIGITS && (separated || !is_hash_word(text, from, to)) {
             out.push_str(&masked(&digits, (10..=11).contains(&digits.len())));
             changed = true;
         } else {

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, microlp, variable};
+use microlp::{ComparisonOp, OptimizationDirection, Problem};
 
 use super::{Kind, LinkedSet, PUBLISHED, SECONDARY_MARK, Value};
 use crate::count::tables::Table;
@@ -612,43 +612,64 @@ impl Component {
         maximise: bool,
         integer: bool,
     ) -> Result<(f64, Vec<f64>), String> {
-        let mut vars = ProblemVariables::new();
-        let mut var: Vec<Variable> = Vec::with_capacity(self.cells.len());
-        for &c in &self.cells {
-            // Finite bounds on every cell (wave2-notes §5): an unbounded LP has no range.
-            let (lo, hi) = bounds_of(set, c, threshold);
-            let v = variable().min(lo as f64).max(hi as f64);
-            var.push(vars.add(if integer { v.integer() } else { v }));
-        }
-        let target: Expression = objective
-            .iter()
-            .map(|&(c, k)| k * var[self.position[&c]])
-            .sum();
-        let mut model = if maximise {
-            vars.maximise(target.clone())
+        let direction = if maximise {
+            OptimizationDirection::Maximize
         } else {
-            vars.minimise(target.clone())
+            OptimizationDirection::Minimize
+        };
+        let mut problem = Problem::new(direction);
+        let mut weight = vec![0.0; self.cells.len()];
+        for &(c, k) in objective {
+            weight[self.position[&c]] += k;
         }
-        .using(microlp);
+        let var: Vec<microlp::Variable> = self
+            .cells
+            .iter()
+            .zip(&weight)
+            .map(|(&c, &w)| {
+                // Finite bounds on every cell (wave2-notes §5): an unbounded LP has no range.
+                let (lo, hi) = bounds_of(set, c, threshold);
+                if integer {
+                    problem.add_integer_var(w, (lo as i32, hi as i32))
+                } else {
+                    problem.add_var(w, (lo as f64, hi as f64))
+                }
+            })
+            .collect();
+        // One term per variable (microlp refuses a row that names a variable twice).
+        let mut terms: Vec<(usize, f64)> = Vec::new();
         for &r in &self.rels {
             let rel = &set.relations[r];
-            let mut e = Expression::from(0.0);
+            terms.clear();
+            let mut constant = 0.0;
             for &(c, coef) in &rel.terms {
                 match (self.position.get(&c), set.cells[c].value) {
-                    (Some(&k), _) => e += coef as f64 * var[k],
-                    (None, Value::Known(n)) => e += coef as f64 * n as f64,
+                    (Some(&k), _) => terms.push((k, coef as f64)),
+                    (None, Value::Known(n)) => constant += coef as f64 * n as f64,
                     // Hidden cells outside the component cannot be: the component follows
                     // every relation of its cells.
                     (None, _) => unreachable!("hidden cell outside its component"),
                 }
             }
-            model = match rel.kind {
-                Kind::Equal => model.with(e.eq(0.0)),
-                Kind::AtMost => model.with(e.leq(0.0)),
+            terms.sort_unstable_by_key(|&(k, _)| k);
+            terms.dedup_by(|next, kept| {
+                let same = next.0 == kept.0;
+                if same {
+                    kept.1 += next.1;
+                }
+                same
+            });
+            let op = match rel.kind {
+                Kind::Equal => ComparisonOp::Eq,
+                Kind::AtMost => ComparisonOp::Le,
             };
+            problem.add_constraint(terms.iter().map(|&(k, coef)| (var[k], coef)), op, -constant);
         }
         let t0 = std::time::Instant::now();
-        let solution = model.solve().map_err(|e| e.to_string());
+        let solution = problem.solve().map_err(|e| e.to_string()).and_then(|o| {
+            o.into_solution()
+                .map_err(|_| "the LP solve was interrupted".to_string())
+        });
         trace::SOLVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         trace::SOLVE_MICROS.fetch_add(
             t0.elapsed().as_micros() as u64,
@@ -659,8 +680,8 @@ impl Component {
             std::sync::atomic::Ordering::Relaxed,
         );
         let solution = solution?;
-        let values: Vec<f64> = var.iter().map(|&v| solution.value(v)).collect();
-        Ok((solution.eval(&target), values))
+        let values: Vec<f64> = var.iter().map(|&v| solution.var_value(v)).collect();
+        Ok((solution.objective(), values))
     }
 
     /// `values` as whole numbers when they are whole and fit every relation and bound

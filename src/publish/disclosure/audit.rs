@@ -630,7 +630,10 @@ impl Component {
                 // Finite bounds on every cell (wave2-notes §5): an unbounded LP has no range.
                 let (lo, hi) = bounds_of(set, c, threshold);
                 if integer {
-                    problem.add_integer_var(w, (lo as i32, hi as i32))
+                    // microlp's integer bounds are i32; counts of persons are far below
+                    // (an `x` is bounded by `COUNT_BOUND`), but never wrap.
+                    let whole = |v: i64| v.clamp(0, i32::MAX as i64) as i32;
+                    problem.add_integer_var(w, (whole(lo), whole(hi)))
                 } else {
                     problem.add_var(w, (lo as f64, hi as f64))
                 }

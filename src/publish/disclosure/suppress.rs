@@ -215,8 +215,8 @@ fn protect_one(
             next_cell(work, exact, cell)
         };
         let Some(c) = next else {
-            // Nothing hidden yet and nothing to hide: left to the second pass like a
-            // hopeless cell, without asking (the answer would change nothing here).
+            // No cell left to hide, or too dear: left to the second pass. (With nothing
+            // hidden yet, `hopeless` is not asked: either answer leads here.)
             if too_dear {
                 // Too dear: undo, and show the cell itself as `x` (which says nothing, so
                 // it needs far less around it); the second pass checks it like every `x`.

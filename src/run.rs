@@ -247,6 +247,8 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
 fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
+    // With HCOUNT_TRACE set, when each stage ended (a profiling aid).
+    let stage = |what: &str| trace_stage(started, what);
     let key = Key::from_file(&config.key_file)?;
     // Shown even with --quiet: they are about the secrecy of every pseudonym.
     for warning in key.warnings(&config.key_file, &config.inputs) {
@@ -300,6 +302,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         }
     };
     let ingest_done = started.elapsed();
+    stage("intake");
     if config.strict && intake.rows_rejected() > 0 {
         return Err(Failure {
             code: exit::REJECTED,
@@ -390,14 +393,6 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    let stage = |what: &str| {
-        if std::env::var_os("HCOUNT_TRACE").is_some() {
-            eprintln!(
-                "hcount: {what} done at {:.3} s",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    };
     stage("engine");
     let tables_dir = out.join("tables");
     std::fs::create_dir_all(tables_dir.join("published")).map_err(|e| io("tables/", e))?;
@@ -442,22 +437,26 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
             min_cell: config.min_cell,
         },
     };
-    // The feedback files are written while the published tables are protected: the one
-    // waits on the file system, the other on the processor (feedback::write).
-    let (published, written) = std::thread::scope(|s| {
-        let writer = s.spawn(|| crate::publish::feedback::write(&out, &feedback));
-        let published = crate::publish::disclosure::write_published(
-            &tables_dir.join("published"),
-            &exact,
-            protection,
-        );
-        (published, writer.join())
+    // The feedback files are written while the published tables are protected, audited
+    // and reported: the one waits on the file system (2,800 files at a national count),
+    // the others on the processor. Joined before the output is moved into place, and on
+    // every early return (`Background`'s drop), so nothing writes into a removed folder.
+    let mut writer = Background::spawn({
+        let out = out.clone();
+        let feedback = std::mem::take(&mut feedback);
+        move || {
+            let written = crate::publish::feedback::write(&out, &feedback);
+            trace_stage(started, "feedback files");
+            written
+        }
     });
-    written
-        .map_err(|_| Failure::cannot_run("internal error: writing the feedback files failed"))?
-        .map_err(|e| io("feedback/", e))?;
+    let published = crate::publish::disclosure::write_published(
+        &tables_dir.join("published"),
+        &exact,
+        protection,
+    );
     let published = published.map_err(|e| Failure::cannot_run(format!("published tables: {e}")))?;
-    stage("feedback and published tables");
+    stage("published tables");
     tables::intake(&intake.reports)
         .write_csv(&tables_dir.join("intake.csv"))
         .map_err(|e| io("intake.csv", e))?;
@@ -537,6 +536,11 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         .map_err(|e| io("run.json", e))?;
 
     stage("report");
+    writer
+        .join()
+        .ok_or_else(|| Failure::cannot_run("internal error: writing the feedback files failed"))?
+        .map_err(|e| io("feedback/", e))?;
+    stage("feedback files joined");
     dir.commit(crate::output::RUN_MARKER).map_err(|e| {
         Failure::cannot_run(format!(
             "{}: cannot move the output into place: {e}",
@@ -628,4 +632,35 @@ fn combined(items: &[(String, String)]) -> String {
         h.update(b"\n");
     }
     hex(&h.finalize())
+}
+
+/// A thread that must end before its owner goes on: joined by [`Background::join`], or when
+/// dropped (an early return), so that it never outlives what it writes into.
+struct Background<T: Send + 'static>(Option<std::thread::JoinHandle<T>>);
+
+impl<T: Send + 'static> Background<T> {
+    fn spawn(work: impl FnOnce() -> T + Send + 'static) -> Self {
+        Background(Some(std::thread::spawn(work)))
+    }
+
+    /// The thread's result; None if it panicked.
+    fn join(&mut self) -> Option<T> {
+        self.0.take().and_then(|t| t.join().ok())
+    }
+}
+
+impl<T: Send + 'static> Drop for Background<T> {
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+/// With HCOUNT_TRACE set, when a stage of `run` ended (a profiling aid).
+fn trace_stage(started: Instant, what: &str) {
+    if std::env::var_os("HCOUNT_TRACE").is_some() {
+        eprintln!(
+            "hcount: {what} done at {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 }

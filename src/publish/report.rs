@@ -47,12 +47,25 @@ pub fn render_with_warehouse(
     options: &ReportOptions,
     warehouse: Option<&crate::publish::trends::Section>,
 ) -> Result<(), String> {
-    let data = RunData::load(dir)?;
+    let mut data = RunData::load(dir)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(charts_dir.join("municipal"))
         .map_err(|e| format!("{}: {e}", charts_dir.display()))?;
     let t = Texts::new(options.lang);
-    let charts = draw_charts(&data, options, &t, &charts_dir)?;
+    // The audit (LP solves) and the charts (drawing, PNG encoding) need nothing of each
+    // other: side by side, on the run's threads.
+    let (audit, charts) = rayon::join(
+        || {
+            crate::publish::disclosure::audit::audit_folder(
+                dir,
+                data.run["min_cell"].as_u64().unwrap_or(5),
+            )
+            .ok()
+        },
+        || draw_charts(&data, options, &t, &charts_dir),
+    );
+    data.audit = audit;
+    let charts = charts?;
     let context = context(&data, options, &t, charts)?;
     // A run with --warehouse writes trends.html beside the report: link to it.
     let context = minijinja::context! { trends => dir.join("trends.html").is_file(), ..context };
@@ -206,18 +219,14 @@ impl RunData {
                 *rejections.entry(r[3].clone()).or_default() += 1;
             }
         }
-        let audit = crate::publish::disclosure::audit::audit_folder(
-            dir,
-            run["min_cell"].as_u64().unwrap_or(5),
-        )
-        .ok();
         Ok(RunData {
             year,
             count_date,
             tables,
             rejections,
             run,
-            audit,
+            // Filled in by `render_with_warehouse`, beside the charts.
+            audit: None,
         })
     }
 

@@ -116,7 +116,7 @@ const MATERIALISED: &[&str] = &["submissions", "persons"];
 /// joined to every row (a table in memory has exact statistics, so DataFusion builds the
 /// join's hash table from it once and probes it in place, instead of shuffling all rows
 /// between threads by the join key). The fixed lists (`VALUES`) and the long form of the
-/// municipal indicators (a `UNION ALL` of 30 branches) are kept too: a view is planned
+/// municipal indicators (a `UNION ALL` of 42 branches) are kept too: a view is planned
 /// again inside every query that reads it, and at a national count's size planning is most
 /// of a table's time (the SQL 0.54 → 0.48 s, median of 8 runs).
 const CACHED: &[&str] = &[

@@ -443,7 +443,6 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     // every early return (`Background`'s drop), so nothing writes into a removed folder.
     let mut writer = Background::spawn({
         let out = out.clone();
-        let feedback = std::mem::take(&mut feedback);
         move || {
             let written = crate::publish::feedback::write(&out, &feedback);
             trace_stage(started, "feedback files");

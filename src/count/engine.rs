@@ -321,7 +321,8 @@ async fn run_async(
     };
     // Each is spawned, planning included: planning is most of a small table's time, and
     // a future polled by `block_on` is planned on the calling thread, one query after the
-    // other, while the engine's threads wait (at a national count's size the SQL took a quarter longer).
+    // other, while the engine's threads wait (at a national count's size the SQL took a
+    // quarter longer).
     let tables: Vec<(&'static str, Vec<RecordBatch>)> = futures::stream::iter(TABLES)
         .map(|q| {
             let ctx = ctx.clone();

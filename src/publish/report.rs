@@ -47,7 +47,7 @@ pub fn render_with_warehouse(
     options: &ReportOptions,
     warehouse: Option<&crate::publish::trends::Section>,
 ) -> Result<(), String> {
-    let mut data = RunData::load(dir)?;
+    let data = RunData::load(dir)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(charts_dir.join("municipal"))
         .map_err(|e| format!("{}: {e}", charts_dir.display()))?;
@@ -64,9 +64,8 @@ pub fn render_with_warehouse(
         },
         || draw_charts(&data, options, &t, &charts_dir),
     );
-    data.audit = audit;
     let charts = charts?;
-    let context = context(&data, options, &t, charts)?;
+    let context = context(&data, audit.as_ref(), options, &t, charts)?;
     // A run with --warehouse writes trends.html beside the report: link to it.
     let context = minijinja::context! { trends => dir.join("trends.html").is_file(), ..context };
     // Format version 2: the person form's section, when the count has its answers.
@@ -159,8 +158,6 @@ struct RunData {
     /// Rejected rows by rule code (rows, not problems: one row may have several).
     rejections: BTreeMap<String, u64>,
     run: serde_json::Value,
-    /// The attack on the published tables (None: the folder has none).
-    audit: Option<crate::publish::disclosure::audit::Audit>,
 }
 
 impl RunData {
@@ -225,8 +222,6 @@ impl RunData {
             tables,
             rejections,
             run,
-            // Filled in by `render_with_warehouse`, beside the charts.
-            audit: None,
         })
     }
 
@@ -706,8 +701,10 @@ pub(crate) fn num(n: i64, lang: Lang) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// `audit`: the attack on the published tables (None: the folder has none).
 fn context(
     data: &RunData,
+    audit: Option<&crate::publish::disclosure::audit::Audit>,
     options: &ReportOptions,
     t: &Texts,
     charts: Charts,
@@ -884,7 +881,7 @@ fn context(
         "rejections": rejections,
     });
     // The audit of what was published (issue #13), and how sure the count is.
-    let disclosure = match &data.audit {
+    let disclosure = match audit {
         Some(a) => serde_json::json!({
             "done": true,
             "passed": a.passed(),

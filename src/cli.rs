@@ -437,7 +437,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 eprint!("{}", privacy::mask_cpr(&summary::run_summary(&summary)));
             }
             if let (Some(dir), Some(chain)) = (&args.warehouse, &chain) {
-                crate::warehouse::cli::after_run(&config, dir, chain)?;
+                crate::warehouse::cli::after_run(&config, dir, chain, summary.report)?;
             }
             Ok(exit::OK)
         }

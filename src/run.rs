@@ -229,6 +229,8 @@ pub struct RunSummary {
     pub persons: usize,
     pub counted: u64,
     pub out: PathBuf,
+    /// The report's charts and audit, for `run --warehouse`'s second rendering.
+    pub report: crate::publish::report::Drawn,
 }
 
 /// `hcount run`: the whole count, written atomically into `config.out`.
@@ -517,7 +519,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     }
     stage("tables");
     let report_start = started.elapsed();
-    crate::publish::report::render(
+    let drawn = crate::publish::report::render(
         &out,
         &crate::publish::report::ReportOptions {
             lang: config.lang,
@@ -551,6 +553,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         persons: result.persons_rows,
         counted,
         out: config.out.clone(),
+        report: drawn,
     })
 }
 

@@ -35,37 +35,66 @@ const PERSON_FORM_HTML: &str = include_str!("../../reports/templates/person_form
 const PERSON_FORM_MD: &str = include_str!("../../reports/templates/person_form.md.j2");
 
 /// Renders charts and reports into `dir`, an output folder of `hcount run`.
-pub fn render(dir: &Path, options: &ReportOptions) -> Result<(), String> {
-    render_with_warehouse(dir, options, None)
+pub fn render(dir: &Path, options: &ReportOptions) -> Result<Drawn, String> {
+    render_with_warehouse(dir, options, None, None)
+}
+
+/// The charts a rendering drew and the audit it made, for rendering the same output folder
+/// again: `run --warehouse` renders the report once the count is in place, and again with
+/// the warehouse's section. Its tables have not changed in between, so the charts would be
+/// the same files and the audit the same answer; they are made once.
+#[derive(Clone)]
+pub struct Drawn {
+    charts: Charts,
+    audit: Option<crate::publish::disclosure::audit::Audit>,
 }
 
 /// [`render`], and for a run with `--warehouse` the series of every stored count, who was
 /// counted again and the transitions (`warehouse`: what the trends page shows, drawn by
-/// [`crate::publish::trends::render`] into `dir`), in report.html.
+/// [`crate::publish::trends::render`] into `dir`), in report.html. `drawn`: what an earlier
+/// rendering of this same folder drew, its tables unchanged since.
 pub fn render_with_warehouse(
     dir: &Path,
     options: &ReportOptions,
     warehouse: Option<&crate::publish::trends::Section>,
-) -> Result<(), String> {
+    drawn: Option<Drawn>,
+) -> Result<Drawn, String> {
     let data = RunData::load(dir)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(charts_dir.join("municipal"))
         .map_err(|e| format!("{}: {e}", charts_dir.display()))?;
     let t = Texts::new(options.lang);
-    // The audit (LP solves) and the charts (drawing, PNG encoding) need nothing of each
-    // other: side by side, on the run's threads.
-    let (audit, charts) = rayon::join(
-        || {
-            crate::publish::disclosure::audit::audit_folder(
-                dir,
-                data.run["min_cell"].as_u64().unwrap_or(5),
-            )
-            .ok()
-        },
-        || draw_charts(&data, options, &t, &charts_dir),
-    );
-    let charts = charts?;
-    let context = context(&data, audit.as_ref(), options, &t, charts)?;
+    let drawn = match drawn {
+        Some(drawn) => drawn,
+        None => {
+            // The audit (LP solves) and the charts (drawing, PNG encoding) need nothing of
+            // each other: side by side, on the run's threads.
+            let (audit, charts) = rayon::join(
+                || {
+                    let started = std::time::Instant::now();
+                    let audit = crate::publish::disclosure::audit::audit_folder(
+                        dir,
+                        data.run["min_cell"].as_u64().unwrap_or(5),
+                    )
+                    .ok();
+                    trace_took("the audit", started);
+                    audit
+                },
+                || {
+                    let started = std::time::Instant::now();
+                    let charts = draw_charts(&data, options, &t, &charts_dir);
+                    trace_took("the charts", started);
+                    charts
+                },
+            );
+            Drawn {
+                charts: charts?,
+                audit,
+            }
+        }
+    };
+    let charts = drawn.charts.clone();
+    let context = context(&data, drawn.audit.as_ref(), options, &t, charts)?;
     // A run with --warehouse writes trends.html beside the report: link to it.
     let context = minijinja::context! { trends => dir.join("trends.html").is_file(), ..context };
     // Format version 2: the person form's section, when the count has its answers.
@@ -122,7 +151,17 @@ pub fn render_with_warehouse(
             .map_err(|e| format!("{name}: {e:#}"))?;
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))?;
     }
-    Ok(())
+    Ok(drawn)
+}
+
+/// With HCOUNT_TRACE set, how long a part of the report took (a profiling aid).
+fn trace_took(what: &str, started: std::time::Instant) {
+    if std::env::var_os("HCOUNT_TRACE").is_some() {
+        eprintln!(
+            "hcount: {what} took {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// The auto-escape mode of `report.md`.
@@ -327,7 +366,7 @@ impl Texts {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct ChartRef {
     title: String,
     svg_inline: String,
@@ -335,6 +374,7 @@ struct ChartRef {
     svg: String,
 }
 
+#[derive(Clone)]
 struct Charts {
     national_total: ChartRef,
     by_category: ChartRef,

@@ -8,7 +8,13 @@ use crate::warehouse::{self, KeyChain};
 /// `hcount run … --warehouse DIR`, once the run's output is in place: stores it as its year,
 /// recomputes the linkage, and writes the warehouse's trends page beside the report (the
 /// report then links to it). The run's output stays as it is if this fails.
-pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(), Failure> {
+/// `drawn`: the run's report's charts and audit (its tables do not change here).
+pub fn after_run(
+    config: &RunConfig,
+    dir: &Path,
+    chain: &KeyChain,
+    drawn: crate::publish::report::Drawn,
+) -> Result<(), Failure> {
     let fail = |e: String| {
         Failure::cannot_run(format!(
             "{e}\n(the count itself is in {}; it was not added to the warehouse)",
@@ -43,6 +49,7 @@ pub fn after_run(config: &RunConfig, dir: &Path, chain: &KeyChain) -> Result<(),
             min_cell: config.min_cell,
         },
         Some(&section),
+        Some(drawn),
     )
     .map_err(fail)?;
     if !config.quiet {
@@ -116,7 +123,8 @@ pub fn report(out: &Path, options: &crate::publish::report::ReportOptions) -> Re
             }
         },
     };
-    crate::publish::report::render_with_warehouse(out, options, section.as_ref())
+    crate::publish::report::render_with_warehouse(out, options, section.as_ref(), None)
+        .map(|_| ())
         .map_err(Failure::cannot_run)
 }
 

@@ -3,6 +3,16 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// With HCOUNT_TRACE set, how long a piece of work took, on stderr (a profiling aid).
+pub fn trace_took(what: &str, started: std::time::Instant) {
+    if std::env::var_os("HCOUNT_TRACE").is_some() {
+        eprintln!(
+            "hcount: {what} took {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
 /// A bar over the input files.
 pub fn files(total: u64, quiet: bool) -> ProgressBar {
     if quiet {

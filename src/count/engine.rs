@@ -273,7 +273,7 @@ async fn run_async(
                     file: q.file,
                     source,
                 })?;
-            trace(q, started);
+            crate::progress::trace_took(q.file, started);
             if q.name == "submissions" {
                 submissions_rows = rows;
             } else {
@@ -303,7 +303,7 @@ async fn run_async(
             let schema = batches.schema();
             let batches: Vec<RecordBatch> = batches.try_collect().await?;
             ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
-            trace(q, started);
+            crate::progress::trace_took(q.file, started);
         } else {
             ctx.register_table(q.name, df.into_view())?;
         }
@@ -334,7 +334,7 @@ async fn run_async(
                         file: q.file,
                         source,
                     })?;
-                    trace(q, started);
+                    crate::progress::trace_took(q.file, started);
                     Ok::<_, EngineError>((q.name, batches))
                 })
                 .await
@@ -383,17 +383,6 @@ fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
         config,
         runtime.build_arc()?,
     ))
-}
-
-/// With HCOUNT_TRACE set, the time each query took (a profiling aid).
-fn trace(q: &Query, started: std::time::Instant) {
-    if std::env::var_os("HCOUNT_TRACE").is_some() {
-        eprintln!(
-            "hcount: {} took {:.3} s",
-            q.file,
-            started.elapsed().as_secs_f64()
-        );
-    }
 }
 
 /// Plans one query file: a single read-only statement.
@@ -824,7 +813,7 @@ pub fn warehouse_tables(
                 source,
             })?;
             ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
-            trace(q, started);
+            crate::progress::trace_took(q.file, started);
         }
         let mut tables = Vec::with_capacity(WAREHOUSE_TABLES.len());
         for q in WAREHOUSE_TABLES {
@@ -839,7 +828,7 @@ pub fn warehouse_tables(
             if batches.is_empty() {
                 batches.push(RecordBatch::new_empty(schema));
             }
-            trace(q, started);
+            crate::progress::trace_took(q.file, started);
             tables.push((q.name, batches));
         }
         Ok(tables)

@@ -77,13 +77,13 @@ pub fn render_with_warehouse(
                         data.run["min_cell"].as_u64().unwrap_or(5),
                     )
                     .ok();
-                    trace_took("the audit", started);
+                    crate::progress::trace_took("the audit", started);
                     audit
                 },
                 || {
                     let started = std::time::Instant::now();
                     let charts = draw_charts(&data, options, &t, &charts_dir);
-                    trace_took("the charts", started);
+                    crate::progress::trace_took("the charts", started);
                     charts
                 },
             );
@@ -152,16 +152,6 @@ pub fn render_with_warehouse(
         std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))?;
     }
     Ok(drawn)
-}
-
-/// With HCOUNT_TRACE set, how long a part of the report took (a profiling aid).
-fn trace_took(what: &str, started: std::time::Instant) {
-    if std::env::var_os("HCOUNT_TRACE").is_some() {
-        eprintln!(
-            "hcount: {what} took {:.3} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
 }
 
 /// The auto-escape mode of `report.md`.

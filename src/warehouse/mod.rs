@@ -409,13 +409,10 @@ fn linkage_tables(
     let started = std::time::Instant::now();
     let result = crate::count::engine::warehouse_tables(&inputs, threads)
         .map_err(|e| format!("linkage: {e}"))?;
-    if std::env::var_os("HCOUNT_TRACE").is_some() {
-        eprintln!(
-            "hcount: linkage queries over {} years took {:.3} s",
-            years.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    crate::progress::trace_took(
+        &format!("linkage queries over {} years", years.len()),
+        started,
+    );
     result
         .into_iter()
         .map(|(name, batches)| {

@@ -358,6 +358,11 @@ fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
     let config = SessionConfig::new()
         .with_target_partitions(options.threads.max(1))
         .with_information_schema(false)
+        // One pass of the logical optimizer instead of up to three: the outputs are
+        // byte-identical (the README's three counts, the national set, 1M rows) and 1M rows
+        // take as long within the noise, but planning ~40 queries up to three times cost a
+        // debug run (every test) 0.27 of its 1.4 s of SQL (docs/DECISIONS.md).
+        .set_usize("datafusion.optimizer.max_passes", 1)
         // Strings read from Parquet as string views (DataFusion's default) are faster, but
         // a view batch is accounted — and kept alive — with every data buffer it points
         // into: under a memory limit a per-range sort then asked for 280 MB at once and a

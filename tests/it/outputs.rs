@@ -68,7 +68,7 @@ fn tables(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 fn two_runs_are_byte_identical_except_run_json() {
     let ws = Workspace::new();
     // Dense (3,000 persons): a sparse count's suppression is 20 s of LP solves in a debug
-    // build, twice; this one's is ~500 solves (its audit attacked in 2 and in 3 runs).
+    // build, twice; this one's is ~300 solves (its audit attacked in 2 and in 3 runs).
     synth(&ws, "3000", "7");
     ws.run_ok();
     let first = tree(&ws.out());

@@ -43,7 +43,6 @@ pub fn render(dir: &Path, options: &ReportOptions) -> Result<Drawn, String> {
 /// again: `run --warehouse` renders the report once the count is in place, and again with
 /// the warehouse's section. Its tables have not changed in between, so the charts would be
 /// the same files and the audit the same answer; they are made once.
-#[derive(Clone)]
 pub struct Drawn {
     charts: Charts,
     audit: Option<crate::publish::disclosure::audit::Audit>,
@@ -93,8 +92,7 @@ pub fn render_with_warehouse(
             }
         }
     };
-    let charts = drawn.charts.clone();
-    let context = context(&data, drawn.audit.as_ref(), options, &t, charts)?;
+    let context = context(&data, drawn.audit.as_ref(), options, &t, &drawn.charts)?;
     // A run with --warehouse writes trends.html beside the report: link to it.
     let context = minijinja::context! { trends => dir.join("trends.html").is_file(), ..context };
     // Format version 2: the person form's section, when the count has its answers.
@@ -356,7 +354,7 @@ impl Texts {
     }
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 struct ChartRef {
     title: String,
     svg_inline: String,
@@ -364,7 +362,6 @@ struct ChartRef {
     svg: String,
 }
 
-#[derive(Clone)]
 struct Charts {
     national_total: ChartRef,
     by_category: ChartRef,
@@ -737,7 +734,7 @@ fn context(
     audit: Option<&crate::publish::disclosure::audit::Audit>,
     options: &ReportOptions,
     t: &Texts,
-    charts: Charts,
+    charts: &Charts,
 ) -> Result<minijinja::Value, String> {
     let lang = options.lang;
     let d = |s: &str| -> String {

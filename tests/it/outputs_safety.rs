@@ -197,20 +197,6 @@ fn without_run_json(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     t
 }
 
-/// Copies the folder `from` with everything in it to `to` (which must not exist).
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_folder(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Kills the final swap at each of its named points (the test hook of src/output.rs): the
 /// output folder is always the earlier or the new output, whole, and the next run leaves
 /// nothing behind.

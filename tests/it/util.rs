@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::{Mutex, Once, OnceLock};
 
 pub const COLUMNS: [&str; 19] = [
     "count_year",
@@ -59,6 +60,9 @@ pub fn csv(rows: &[Vec<String>]) -> String {
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
+/// The key every workspace's `key.txt` holds.
+pub const TEST_KEY: &str = "test key, not secret, 32 bytes long\n";
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
 }
@@ -69,7 +73,7 @@ impl Workspace {
             dir: tempfile::tempdir().unwrap(),
         };
         std::fs::create_dir_all(ws.input()).unwrap();
-        std::fs::write(ws.key(), "test key, not secret, 32 bytes long\n").unwrap();
+        std::fs::write(ws.key(), TEST_KEY).unwrap();
         ws
     }
 
@@ -179,6 +183,60 @@ pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
     r.records()
         .map(|rec| rec.unwrap().iter().map(String::from).collect())
         .collect()
+}
+
+/// A folder made once per test process and shared by the tests that start from it: the
+/// same inputs and key give the same files, and a debug run costs seconds (issue #14).
+/// Read it, or `copy_folder` it first to change anything. It is under cargo's `target/tmp`
+/// and removed when the test process exits.
+pub fn made_once(
+    cell: &'static OnceLock<PathBuf>,
+    name: &str,
+    make: impl FnOnce(&Path),
+) -> &'static Path {
+    cell.get_or_init(|| {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        remove_at_exit(dir.clone());
+        make(&dir);
+        dir
+    })
+}
+
+fn remove_at_exit(dir: PathBuf) {
+    static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static REGISTER: Once = Once::new();
+    unsafe extern "C" {
+        fn atexit(f: extern "C" fn()) -> std::ffi::c_int;
+    }
+    extern "C" fn remove_all() {
+        if let Ok(dirs) = DIRS.lock() {
+            for dir in dirs.iter() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+    // SAFETY: atexit is the C library's, given a function that takes and returns nothing.
+    REGISTER.call_once(|| unsafe {
+        atexit(remove_all);
+    });
+    DIRS.lock().unwrap().push(dir);
+}
+
+/// Copies the folder `from` to `to` (which must not exist), recursively.
+pub fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 /// Every file under `dir`, relative path → bytes.

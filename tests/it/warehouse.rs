@@ -21,12 +21,17 @@ fn run_into(
     key: &Path,
     extra: &[&str],
 ) -> std::process::Output {
+    run_in(ws.path(), input, wh, key, extra)
+}
+
+/// `hcount run <input> --out <dir>/out-<tag> --warehouse <wh>` plus `extra`.
+fn run_in(dir: &Path, input: &Path, wh: &Path, key: &Path, extra: &[&str]) -> std::process::Output {
     let tag = input.file_name().unwrap().to_string_lossy().into_owned();
     hcount()
         .arg("run")
         .arg(input)
         .arg("--out")
-        .arg(ws.path().join(format!("out-{tag}")))
+        .arg(dir.join(format!("out-{tag}")))
         .arg("--key-file")
         .arg(key)
         .arg("--warehouse")
@@ -37,14 +42,27 @@ fn run_into(
         .unwrap()
 }
 
-/// The panel's three counts in a warehouse, oldest first.
+/// The panel's three counts in a warehouse (`<ws>/wh`), oldest first, with their run
+/// outputs (`<ws>/out-<year>`): made once, copied into each workspace.
 fn panel(ws: &Workspace) -> PathBuf {
-    let wh = ws.path().join("wh");
-    for year in ["2022", "2024", "2026"] {
-        let out = run_into(ws, &fixture().join(year), &wh, &demo_key(), &[]);
-        assert!(out.status.success(), "{year}: {}", stderr(&out));
+    static PANEL: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let made = made_once(&PANEL, "warehouse-panel", |dir| {
+        for year in ["2022", "2024", "2026"] {
+            let out = run_in(
+                dir,
+                &fixture().join(year),
+                &dir.join("wh"),
+                &demo_key(),
+                &[],
+            );
+            assert!(out.status.success(), "{year}: {}", stderr(&out));
+        }
+    });
+    for entry in std::fs::read_dir(made).unwrap() {
+        let entry = entry.unwrap();
+        copy_folder(&entry.path(), &ws.path().join(entry.file_name()));
     }
-    wh
+    ws.path().join("wh")
 }
 
 fn linkage_tables(wh: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {

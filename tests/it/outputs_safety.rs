@@ -271,9 +271,13 @@ fn a_run_killed_inside_the_final_rename_leaves_a_whole_output() {
             "{point} (fallback {fallback}): not put back"
         );
         assert_eq!(names(ws.path()), ["in", "key.txt", "out"], "{point}");
-        ws.run_ok();
-        assert_eq!(without_run_json(&ws.out()), new);
-        assert_eq!(names(ws.path()), ["in", "key.txt", "out"], "{point}");
+        // Where the earlier output was put back, the next run must still bring the new one.
+        // (Where the new one is in place, the folders are now exactly as after a whole run.)
+        if !new_in_place {
+            ws.run_ok();
+            assert_eq!(without_run_json(&ws.out()), new);
+            assert_eq!(names(ws.path()), ["in", "key.txt", "out"], "{point}");
+        }
     }
 }
 

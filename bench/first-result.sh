@@ -18,21 +18,24 @@ main="$(grep -m1 '^for y in .*cargo run --locked -- run ' README.md)"
 tests="$(grep -m1 '^cargo test' README.md)"
 cargo fetch --locked --quiet
 
+# Runs a command (a bash string) with its output in $dir/<log>; if it fails, shows the log's
+# end and stops.
+run_logged() {
+  local what="$1" log="$dir/$2" command="$3"
+  if ! bash -c "set -e; $command" >"$log" 2>&1; then
+    tail -n 60 "$log"
+    echo "first-result: $what failed (log: $log)" >&2
+    exit 1
+  fi
+}
+
 t0=$(date +%s)
-if ! bash -c "set -e; $main" >"$dir/main.log" 2>&1; then
-  tail -n 30 "$dir/main.log"
-  echo "first-result: the main command failed (log: $dir/main.log)" >&2
-  exit 1
-fi
+run_logged "the main command" main.log "$main"
 t1=$(date +%s)
 # The README's test command, timed in two parts: building the tests, then running them.
-cargo test --locked --no-run >"$dir/test-build.log" 2>&1
+run_logged "building the tests" test-build.log "cargo test --locked --no-run"
 t2=$(date +%s)
-if ! bash -c "$tests" >"$dir/test.log" 2>&1; then
-  tail -n 60 "$dir/test.log"
-  echo "first-result: the tests failed (log: $dir/test.log)" >&2
-  exit 1
-fi
+run_logged "the tests" test.log "$tests"
 t3=$(date +%s)
 
 build="$(grep -m1 -oE 'Finished `dev` profile .* in .*' "$dir/main.log" | sed -E 's/.* in //')"

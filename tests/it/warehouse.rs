@@ -13,19 +13,14 @@ fn demo_key() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-key.NOT-SECRET.txt")
 }
 
-/// `hcount run <input> --out <ws>/out-<tag> --warehouse <wh>` plus `extra`.
+/// `hcount run <input> --out <dir>/out-<tag> --warehouse <wh>` plus `extra`.
 fn run_into(
-    ws: &Workspace,
+    dir: &Path,
     input: &Path,
     wh: &Path,
     key: &Path,
     extra: &[&str],
 ) -> std::process::Output {
-    run_in(ws.path(), input, wh, key, extra)
-}
-
-/// `hcount run <input> --out <dir>/out-<tag> --warehouse <wh>` plus `extra`.
-fn run_in(dir: &Path, input: &Path, wh: &Path, key: &Path, extra: &[&str]) -> std::process::Output {
     let tag = input.file_name().unwrap().to_string_lossy().into_owned();
     hcount()
         .arg("run")
@@ -48,7 +43,7 @@ fn panel(ws: &Workspace) -> PathBuf {
     static PANEL: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let made = made_once(&PANEL, "warehouse-panel", |dir| {
         for year in ["2022", "2024", "2026"] {
-            let out = run_in(
+            let out = run_into(
                 dir,
                 &fixture().join(year),
                 &dir.join("wh"),
@@ -237,7 +232,7 @@ fn the_run_report_links_to_the_trends_page_and_trends_draws_every_year() {
     assert!(page.contains("Not being counted again is not the same as being housed"));
     // The run's report in English (the 2026 count again, replacing itself).
     let out = run_into(
-        &ws,
+        ws.path(),
         &fixture().join("2026"),
         &wh,
         &demo_key(),
@@ -267,7 +262,7 @@ fn replacing_a_year_leaves_the_other_years_byte_identical() {
     let wh = panel(&ws);
     let before = tree(&wh);
     // The same 2024 again: the whole warehouse is byte-identical but for run.json timings.
-    let out = run_into(&ws, &fixture().join("2024"), &wh, &demo_key(), &[]);
+    let out = run_into(ws.path(), &fixture().join("2024"), &wh, &demo_key(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let after = tree(&wh);
     assert_eq!(
@@ -288,7 +283,7 @@ fn replacing_a_year_leaves_the_other_years_byte_identical() {
         text.lines().take(4).collect::<Vec<_>>().join("\n") + "\n",
     )
     .unwrap();
-    let out = run_into(&ws, &changed, &wh, &demo_key(), &[]);
+    let out = run_into(ws.path(), &changed, &wh, &demo_key(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let after = tree(&wh);
     for (name, bytes) in &before {
@@ -315,10 +310,10 @@ fn replacing_a_year_leaves_the_other_years_byte_identical() {
 fn a_year_made_with_another_key_is_refused() {
     let ws = Workspace::new();
     let wh = ws.path().join("wh");
-    let out = run_into(&ws, &fixture().join("2022"), &wh, &demo_key(), &[]);
+    let out = run_into(ws.path(), &fixture().join("2022"), &wh, &demo_key(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let before = tree(&wh);
-    let out = run_into(&ws, &fixture().join("2024"), &wh, &ws.key(), &[]);
+    let out = run_into(ws.path(), &fixture().join("2024"), &wh, &ws.key(), &[]);
     assert_eq!(out.status.code(), Some(2));
     let msg = stderr(&out);
     assert!(msg.contains("another key"), "{msg}");
@@ -331,7 +326,7 @@ fn rekeying_leaves_every_linkage_table_unchanged_and_later_runs_link() {
     let ws = Workspace::new();
     let wh = ws.path().join("wh");
     for year in ["2022", "2024"] {
-        let out = run_into(&ws, &fixture().join(year), &wh, &demo_key(), &[]);
+        let out = run_into(ws.path(), &fixture().join(year), &wh, &demo_key(), &[]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let new_key = ws.path().join("new.key");
@@ -381,7 +376,7 @@ fn rekeying_leaves_every_linkage_table_unchanged_and_later_runs_link() {
     assert_eq!(manifest["rekeyings"].as_array().unwrap().len(), 1);
 
     // A run with the new key alone is refused, with what to do.
-    let out = run_into(&ws, &fixture().join("2026"), &wh, &new_key, &[]);
+    let out = run_into(ws.path(), &fixture().join("2026"), &wh, &new_key, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--chain-key-file"),
@@ -390,7 +385,7 @@ fn rekeying_leaves_every_linkage_table_unchanged_and_later_runs_link() {
     );
     // The first key plus the chain links 2026 to the re-keyed years exactly as before.
     let out = run_into(
-        &ws,
+        ws.path(),
         &fixture().join("2026"),
         &wh,
         &demo_key(),
@@ -423,7 +418,7 @@ fn other_refusals_are_explained_and_change_nothing() {
     assert!(stderr(&r).contains("is not a warehouse"), "{}", stderr(&r));
     assert!(!ws.path().join("t").exists());
 
-    let out = run_into(&ws, &fixture().join("2022"), &wh, &demo_key(), &[]);
+    let out = run_into(ws.path(), &fixture().join("2022"), &wh, &demo_key(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let before = tree(&wh);
     // Re-keying to the key the warehouse already has.
@@ -441,7 +436,7 @@ fn other_refusals_are_explained_and_change_nothing() {
     assert_eq!(tree(&wh), before);
     // Another hcount is changing the warehouse (its lock file is there).
     std::fs::write(wh.join(".lock"), "").unwrap();
-    let out = run_into(&ws, &fixture().join("2024"), &wh, &demo_key(), &[]);
+    let out = run_into(ws.path(), &fixture().join("2024"), &wh, &demo_key(), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("being changed by another hcount"),
@@ -527,7 +522,7 @@ fn a_synthetic_panel_links_from_count_to_count() {
     // disclosure.rs, and beside the linkage tables in handworked_panel_linkage_matches_exactly.
     for year in ["2022", "2024", "2026"] {
         let out = run_into(
-            &ws,
+            ws.path(),
             &panel_dir.join(year),
             &wh,
             &demo_key(),

@@ -526,6 +526,7 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
             history: load_history(config.history.as_deref())?,
             min_cell: config.min_cell,
         },
+        published.witnessed.as_ref(),
     )
     .map_err(|e| Failure::cannot_run(format!("report: {e}")))?;
     // run.json is the one file with timings; now that the report is done, add its time.

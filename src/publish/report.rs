@@ -13,6 +13,7 @@ use crate::count::tables::Table;
 use crate::intake::spec;
 use crate::intake::validate::Rule;
 use crate::publish::charts::{self, BarChart, LineChart, Marker, Point, Series};
+use crate::publish::disclosure::audit::Witnessed;
 use crate::publish::history::History;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,9 +35,15 @@ const MD_TEMPLATE: &str = include_str!("../../reports/templates/report.md.j2");
 const PERSON_FORM_HTML: &str = include_str!("../../reports/templates/person_form.html.j2");
 const PERSON_FORM_MD: &str = include_str!("../../reports/templates/person_form.md.j2");
 
-/// Renders charts and reports into `dir`, an output folder of `hcount run`.
-pub fn render(dir: &Path, options: &ReportOptions) -> Result<Drawn, String> {
-    render_with_warehouse(dir, options, None, None)
+/// Renders charts and reports into `dir`, an output folder of `hcount run`. `witnessed`:
+/// what the suppression that wrote its published tables found, which spares the audit most
+/// of its solves (same answer; `audit::Witnessed`).
+pub fn render(
+    dir: &Path,
+    options: &ReportOptions,
+    witnessed: Option<&Witnessed>,
+) -> Result<Drawn, String> {
+    render_all(dir, options, None, None, witnessed)
 }
 
 /// The charts a rendering drew and the audit it made, for rendering the same output folder
@@ -58,6 +65,16 @@ pub fn render_with_warehouse(
     warehouse: Option<&crate::publish::trends::Section>,
     drawn: Option<Drawn>,
 ) -> Result<Drawn, String> {
+    render_all(dir, options, warehouse, drawn, None)
+}
+
+fn render_all(
+    dir: &Path,
+    options: &ReportOptions,
+    warehouse: Option<&crate::publish::trends::Section>,
+    drawn: Option<Drawn>,
+    witnessed: Option<&Witnessed>,
+) -> Result<Drawn, String> {
     let data = RunData::load(dir)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(charts_dir.join("municipal"))
@@ -71,9 +88,10 @@ pub fn render_with_warehouse(
             let (audit, charts) = rayon::join(
                 || {
                     let started = std::time::Instant::now();
-                    let audit = crate::publish::disclosure::audit::audit_folder(
+                    let audit = crate::publish::disclosure::audit::audit_folder_with(
                         dir,
                         data.run["min_cell"].as_u64().unwrap_or(5),
+                        witnessed,
                     )
                     .ok();
                     crate::progress::trace_took("the audit", started);

@@ -161,6 +161,73 @@ fn threshold_of(set: &LinkedSet, default: u64) -> u64 {
 /// Attacks every hidden cell of `set` (built from published tables). `min_cell` is the
 /// threshold when the tables carry no `<t` mark.
 pub fn audit(set: &LinkedSet, min_cell: u64) -> Audit {
+    audit_with(set, min_cell, None)
+}
+
+/// Whole tables the suppression found that fit what it published, for the run's own
+/// audit: the exact table first, then the attacker's whole solutions, each a count per
+/// cell. A `<t` cell that one of them puts at 1 and one at t − 1 needs no solve, nor an `x`
+/// that one puts at t or more. The audit takes none of them on trust: each is checked
+/// against the published figures, the relations and the marks, exactly, in whole numbers,
+/// component by component, and one that does not fit is left out. So the audit's answer is
+/// the same with them as without (they only spare solves: a range is the attacker's
+/// optimum either way). Held in memory only, never written: the exact table is one of them.
+#[derive(Clone, Default)]
+pub struct Witnessed {
+    /// Each cell's table (an index into [`PUBLISHED`]) and key, in the order of `tables`.
+    cells: Vec<(usize, Vec<String>)>,
+    tables: Vec<Vec<i64>>,
+}
+
+impl std::fmt::Debug for Witnessed {
+    // Never the counts: the exact table is among them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Witnessed({} tables of {} cells)",
+            self.tables.len(),
+            self.cells.len()
+        )
+    }
+}
+
+impl Witnessed {
+    /// `tables` (each a count per cell of `set`) with their cells' keys.
+    pub fn new(set: &LinkedSet, tables: Vec<Vec<i64>>) -> Witnessed {
+        Witnessed {
+            cells: set.cells.iter().map(|c| (c.table, c.key.clone())).collect(),
+            tables,
+        }
+    }
+
+    /// The tables over the cells of `set` (another build of the same tables: read back from
+    /// the published files), matched by table and key. None at all when a cell of `set` is
+    /// not among these cells: they were made for other tables.
+    fn over(&self, set: &LinkedSet) -> Vec<Vec<i64>> {
+        let position: HashMap<(usize, &[String]), usize> = self
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, (t, key))| ((*t, key.as_slice()), i))
+            .collect();
+        let Some(from) = set
+            .cells
+            .iter()
+            .map(|c| position.get(&(c.table, c.key.as_slice())).copied())
+            .collect::<Option<Vec<usize>>>()
+        else {
+            return Vec::new();
+        };
+        self.tables
+            .iter()
+            .map(|t| from.iter().map(|&i| t[i]).collect())
+            .collect()
+    }
+}
+
+/// [`audit`], sparing solves with what the suppression found (see [`Witnessed`]).
+pub fn audit_with(set: &LinkedSet, min_cell: u64, witnessed: Option<&Witnessed>) -> Audit {
+    let known = witnessed.map(|w| w.over(set)).unwrap_or_default();
     let threshold = threshold_of(set, min_cell);
     let mut out = Audit {
         threshold,
@@ -195,6 +262,13 @@ pub fn audit(set: &LinkedSet, min_cell: u64) -> Audit {
             .par_iter()
             .map(|c| {
                 let mut seeded = Witnesses::default();
+                let mut seen = std::collections::HashSet::new();
+                for table in &known {
+                    let local: Vec<i64> = c.cells.iter().map(|&i| table[i]).collect();
+                    if c.fits(set, threshold, &local) && seen.insert(local.clone()) {
+                        seeded.found.push(local);
+                    }
+                }
                 c.seed(set, threshold, &mut seeded);
                 let ranges = in_runs(&c.primaries(set), runs, &seeded, |i, w| {
                     c.range(set, i, threshold, w)
@@ -498,7 +572,23 @@ impl Component {
         if !hidden.is_empty() {
             tries.push((&hidden, true));
         }
+        let t = threshold as i64;
         for (objective, maximise) in tries {
+            // Every cell of the goal already reached by a witness at hand (the run's own
+            // audit starts with the suppression's): nothing to seed.
+            let reached = |c: usize| {
+                let k = self.position[&c];
+                w.found
+                    .iter()
+                    .any(|v| match (set.cells[c].value, maximise) {
+                        (Value::Secondary, _) => v[k] >= t,
+                        (_, true) => v[k] + 1 >= t,
+                        (_, false) => v[k] <= 1,
+                    })
+            };
+            if objective.iter().all(|&(c, _)| reached(c)) {
+                continue;
+            }
             if let Ok((_, values)) = self.solve(set, objective, threshold, maximise, false)
                 && let Some(v) = self.verify(set, threshold, &values)
             {
@@ -507,7 +597,6 @@ impl Component {
         }
         // Then, a few times, the same for the cells no witness settles yet: each solve
         // usually settles many at once, where one solve per cell would settle one.
-        let t = threshold as i64;
         let goals: [(Vec<usize>, bool, Box<dyn Fn(i64) -> bool>); 3] = [
             (self.primaries(set), false, Box::new(|v| v <= 1)),
             (self.primaries(set), true, Box::new(move |v| v + 1 >= t)),
@@ -694,10 +783,16 @@ impl Component {
             .iter()
             .map(|&v| ((v - v.round()).abs() < 1e-6).then_some(v.round() as i64))
             .collect::<Option<_>>()?;
+        self.fits(set, threshold, &whole).then_some(whole)
+    }
+
+    /// Whether `whole` (a count per cell of the component) fits every bound and relation,
+    /// the cells outside the component as published.
+    fn fits(&self, set: &LinkedSet, threshold: u64, whole: &[i64]) -> bool {
         for (k, &c) in self.cells.iter().enumerate() {
             let (lo, hi) = bounds_of(set, c, threshold);
             if whole[k] < lo || whole[k] > hi {
-                return None;
+                return false;
             }
         }
         for &r in &self.rels {
@@ -708,7 +803,7 @@ impl Component {
                     * match (self.position.get(&c), set.cells[c].value) {
                         (Some(&k), _) => whole[k],
                         (None, Value::Known(n)) => n as i64,
-                        (None, _) => return None,
+                        (None, _) => return false,
                     };
             }
             let ok = match rel.kind {
@@ -716,10 +811,10 @@ impl Component {
                 Kind::AtMost => sum <= 0,
             };
             if !ok {
-                return None;
+                return false;
             }
         }
-        Some(whole)
+        true
     }
 }
 
@@ -754,9 +849,19 @@ pub fn read_published(out: &Path) -> Result<HashMap<String, Table>, String> {
 
 /// Audits the published tables of an output folder.
 pub fn audit_folder(out: &Path, min_cell: u64) -> Result<Audit, String> {
+    audit_folder_with(out, min_cell, None)
+}
+
+/// [`audit_folder`], sparing solves with what the suppression that wrote the folder found
+/// (`hcount run`'s own audit; the answer is the same, see [`Witnessed`]).
+pub fn audit_folder_with(
+    out: &Path,
+    min_cell: u64,
+    witnessed: Option<&Witnessed>,
+) -> Result<Audit, String> {
     let tables = read_published(out)?;
     let set = LinkedSet::build(&tables)?;
-    let a = audit(&set, min_cell);
+    let a = audit_with(&set, min_cell, witnessed);
     trace::report("audit");
     Ok(a)
 }

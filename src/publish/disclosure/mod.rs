@@ -873,6 +873,8 @@ pub struct Published {
     pub secondary: usize,
     /// Primary cells no secondary suppression could protect (labels); the audit fails then.
     pub unprotected: Vec<String>,
+    /// What the suppression found, for the run's own audit (in memory only).
+    pub witnessed: Option<audit::Witnessed>,
 }
 
 /// Rounds `n` to the nearest multiple of `base`, halves up.
@@ -909,6 +911,7 @@ pub fn write_published(
                     _ => summary.secondary += 1,
                 }
             }
+            summary.witnessed = Some(audit::Witnessed::new(&set, s.witnesses));
             Some(set.with_marks(&s.marks))
         }
         Protection::Round { .. } => None,

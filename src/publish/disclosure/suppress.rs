@@ -45,6 +45,10 @@ const BUDGET: usize = 12;
 pub struct Suppression {
     pub marks: Vec<Option<Value>>,
     pub unprotected: Vec<usize>,
+    /// Whole tables (a count per cell of the set) that fit every relation and mark of the
+    /// outcome: the exact table first, then the attacker's whole solutions. They spare the
+    /// run's own audit its solves (`audit::Witnessed`); never written anywhere.
+    pub witnesses: Vec<Vec<i64>>,
 }
 
 /// Suppresses `set` (built from the exact tables: every cell [`Value::Known`]).
@@ -178,7 +182,11 @@ pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppre
         }
     }
     trace_marks("after the second pass", &work);
-    Suppression { marks, unprotected }
+    Suppression {
+        marks,
+        unprotected,
+        witnesses,
+    }
 }
 
 /// The first pass for one primary `cell` that the attacker narrows in `work`: hides one
@@ -736,6 +744,63 @@ mod tests {
         assert!(a.passed(), "{}", a.text(true));
         assert_eq!(&col[..2], ["<5", "<5"]);
         assert!(col[3..5].iter().all(|c| c == "x"), "{col:?}");
+    }
+
+    #[test]
+    fn the_suppressions_witnesses_change_nothing_in_the_audit() {
+        use super::super::audit::{Witnessed, audit_with};
+        for cells in [
+            [[2, 20, 30], [40, 50, 60]],
+            [[3, 9, 70], [8, 12, 80]],
+            [[1, 1, 50], [30, 40, 60]],
+            [[2, 6, 1], [4, 7, 9]],
+        ] {
+            let tables = tables(&cells);
+            let exact = LinkedSet::build(&tables).unwrap();
+            let s = suppress(&exact, 5);
+            let marked = exact.with_marks(&s.marks);
+            // The exact table is among them, and the audit's set is built anew (as from
+            // the published files): the witnesses are matched by table and key.
+            assert!(s.witnesses.len() > 1, "{cells:?}");
+            let witnessed = Witnessed::new(&exact, s.witnesses);
+            let without = audit(&marked, 5);
+            let with = audit_with(&marked, 5, Some(&witnessed));
+            assert_eq!(with.ranges, without.ranges, "{cells:?}");
+            assert_eq!(with.text(true), without.text(true), "{cells:?}");
+        }
+    }
+
+    #[test]
+    fn a_witness_that_does_not_fit_is_not_believed() {
+        use super::super::audit::{Witnessed, audit_with};
+        let cells = [[3, 9, 70], [8, 12, 80]];
+        let (_, _, set) = published(&cells);
+        // The fourth corner shown: the attacker recovers the primary (3).
+        let mut weak = set.clone();
+        weak.cells
+            .iter_mut()
+            .filter(|c| c.key == ["147", "shelter"] && c.table == 3)
+            .for_each(|c| c.value = Value::Known(12));
+        assert!(!audit(&weak, 5).passed());
+        // Tables that put the primary at 1 and at 4 as if that were possible (the exact
+        // counts with only that cell changed, so its row and column no longer add up).
+        let exact = LinkedSet::build(&tables(&cells)).unwrap().known_counts();
+        let primary = weak
+            .cells
+            .iter()
+            .position(|c| matches!(c.value, Value::Below(_)))
+            .unwrap();
+        let lying: Vec<Vec<i64>> = [1, 4]
+            .iter()
+            .map(|&v| {
+                let mut t: Vec<i64> = exact.iter().map(|&n| n as i64).collect();
+                t[primary] = v;
+                t
+            })
+            .collect();
+        let a = audit_with(&weak, 5, Some(&Witnessed::new(&weak, lying)));
+        assert!(!a.passed(), "{}", a.text(true));
+        assert_eq!(a.text(true), audit(&weak, 5).text(true));
     }
 
     #[test]

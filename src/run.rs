@@ -451,11 +451,43 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
             written
         }
     });
+    let report_options = crate::publish::report::ReportOptions {
+        lang: config.lang,
+        history: load_history(config.history.as_deref())?,
+        min_cell: config.min_cell,
+    };
+    // The municipal charts are drawn meanwhile, on the other thread (see MunicipalAhead),
+    // guessing a count hidden when it is below --min-cell; the report redraws what the
+    // guess got wrong. Not with --threads 1 (one thread means one).
+    let ahead = exact
+        .get("municipal_totals")
+        .filter(|_| config.threads > 1)
+        .map(|totals| {
+            let hidden_anyway =
+                |n: i64| config.round.is_none() && n > 0 && (n as u64) < config.min_cell;
+            let ahead = std::sync::Arc::new(crate::publish::report::MunicipalAhead::new(
+                totals,
+                hidden_anyway,
+            ));
+            let drawing = Background::spawn({
+                let (ahead, out, options) = (ahead.clone(), out.clone(), report_options.clone());
+                let year = intake.year.year;
+                move || ahead.draw(&out, &options, year)
+            });
+            (ahead, drawing)
+        });
     let published = crate::publish::disclosure::write_published(
         &tables_dir.join("published"),
         &exact,
         protection,
     );
+    // Joined before anything else is written (and by `Background`'s drop on an early
+    // return): the report must not draw a chart the thread is still drawing.
+    let ahead = ahead.map(|(ahead, mut drawing)| {
+        ahead.stop();
+        drawing.join();
+        ahead
+    });
     let published = published.map_err(|e| Failure::cannot_run(format!("published tables: {e}")))?;
     stage("published tables");
     tables::intake(&intake.reports)
@@ -521,12 +553,9 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
     let report_start = started.elapsed();
     let drawn = crate::publish::report::render(
         &out,
-        &crate::publish::report::ReportOptions {
-            lang: config.lang,
-            history: load_history(config.history.as_deref())?,
-            min_cell: config.min_cell,
-        },
+        &report_options,
         published.witnessed.as_ref(),
+        ahead.as_deref(),
     )
     .map_err(|e| Failure::cannot_run(format!("report: {e}")))?;
     // run.json is the one file with timings; now that the report is done, add its time.

@@ -24,6 +24,7 @@ pub enum Lang {
     En,
 }
 
+#[derive(Clone)]
 pub struct ReportOptions {
     pub lang: Lang,
     pub history: History,
@@ -42,8 +43,9 @@ pub fn render(
     dir: &Path,
     options: &ReportOptions,
     witnessed: Option<&Witnessed>,
+    ahead: Option<&MunicipalAhead>,
 ) -> Result<Drawn, String> {
-    render_all(dir, options, None, None, witnessed)
+    render_all(dir, options, None, None, witnessed, ahead)
 }
 
 /// The charts a rendering drew and the audit it made, for rendering the same output folder
@@ -65,7 +67,7 @@ pub fn render_with_warehouse(
     warehouse: Option<&crate::publish::trends::Section>,
     drawn: Option<Drawn>,
 ) -> Result<Drawn, String> {
-    render_all(dir, options, warehouse, drawn, None)
+    render_all(dir, options, warehouse, drawn, None, None)
 }
 
 fn render_all(
@@ -74,6 +76,7 @@ fn render_all(
     warehouse: Option<&crate::publish::trends::Section>,
     drawn: Option<Drawn>,
     witnessed: Option<&Witnessed>,
+    ahead: Option<&MunicipalAhead>,
 ) -> Result<Drawn, String> {
     let data = RunData::load(dir)?;
     let charts_dir = dir.join("charts");
@@ -99,7 +102,7 @@ fn render_all(
                 },
                 || {
                     let started = std::time::Instant::now();
-                    let charts = draw_charts(&data, options, &t, &charts_dir);
+                    let charts = draw_charts(&data, options, &t, &charts_dir, ahead);
                     crate::progress::trace_took("the charts", started);
                     charts
                 },
@@ -454,6 +457,7 @@ fn draw_charts(
     options: &ReportOptions,
     t: &Texts,
     dir: &Path,
+    ahead: Option<&MunicipalAhead>,
 ) -> Result<Charts, String> {
     let h = &options.history;
     let year = data.year;
@@ -626,52 +630,24 @@ fn draw_charts(
 
     // Municipalities: one chart each (with persons this count), and small multiples of the
     // twelve largest. Published history counts people by home municipality, as we do.
-    let totals = data.table("municipal_totals");
     let hidden = published_hidden(data);
-    let mut municipal: Vec<(i32, String, i64)> = totals
-        .rows
-        .iter()
-        .filter_map(|r| Some((r[0].parse().ok()?, r[1].clone(), r[2].parse().ok()?)))
-        .filter(|(_, _, n)| *n > 0)
-        .collect();
-    let municipal_series = |code: i32, name: &str, now: i64| -> Series {
-        let mut known: BTreeMap<i32, i64> = h
-            .municipal_totals
-            .iter()
-            .filter(|f| f.key == code.to_string())
-            .map(|f| (f.year, f.persons))
-            .collect();
-        // A count hidden to protect another (secondary suppression) is not drawn.
-        if !hidden.contains(&code.to_string()) {
-            known.insert(year, now);
-        }
-        series(name.to_string(), &ys, &known, Some(options.min_cell))
-    };
+    let mut municipal = municipalities_counted(data.table("municipal_totals"));
+    let look = MunicipalCharts::new(h, t, year, options.min_cell);
+    let is_hidden = |code: i32| hidden.contains(&code.to_string());
     municipal
         .par_iter()
-        .map(|(code, name, now)| {
-            let chart = LineChart {
-                title: format!("{name} ({code})"),
-                y_label: t.pick("personer", "persons").to_string(),
-                source: source.clone(),
-                series: vec![municipal_series(*code, name, *now)],
-                markers: marks.clone(),
-                current_year: year,
-            };
-            let base = dir.join("municipal").join(code.to_string());
-            charts::render_line(
-                &chart,
-                &base.with_extension("svg"),
-                &base.with_extension("png"),
-            )
-            .map_err(|e| format!("chart {code}: {e:#}"))
-        })
+        // Those a run drew while it protected its tables, on the right guess, are done.
+        .filter(|(code, _, _)| !ahead.is_some_and(|a| a.drawn_as(*code, is_hidden(*code))))
+        .map(|(code, name, now)| look.draw(dir, *code, name, *now, is_hidden(*code)))
         .collect::<Result<Vec<()>, String>>()?;
     municipal.sort_by_key(|(code, _, n)| (std::cmp::Reverse(*n), *code));
     let panels: Vec<(String, Series)> = municipal
         .iter()
         .take(12)
-        .map(|(code, name, now)| (name.clone(), municipal_series(*code, name, *now)))
+        .map(|(code, name, now)| {
+            let series = look.series(*code, name, *now, is_hidden(*code));
+            (name.clone(), series)
+        })
         .collect();
     let municipal_multiples = if panels.is_empty() {
         None
@@ -707,6 +683,157 @@ fn draw_charts(
             .map(|(c, _, _)| (*c, format!("charts/municipal/{c}.svg")))
             .collect(),
     })
+}
+
+/// The municipalities with persons this count in `totals` (municipal_totals, exact):
+/// (code, name, persons), in the table's order.
+fn municipalities_counted(totals: &Table) -> Vec<(i32, String, i64)> {
+    totals
+        .rows
+        .iter()
+        .filter_map(|r| Some((r[0].parse().ok()?, r[1].clone(), r[2].parse().ok()?)))
+        .filter(|(_, _, n)| *n > 0)
+        .collect()
+}
+
+/// What every municipal chart shares: the series' years, the history, the markers and the
+/// source line.
+struct MunicipalCharts<'a> {
+    history: &'a History,
+    years: Vec<i32>,
+    marks: Vec<Marker>,
+    source: String,
+    y_label: String,
+    year: i32,
+    min_cell: u64,
+}
+
+impl<'a> MunicipalCharts<'a> {
+    fn new(history: &'a History, t: &Texts, year: i32, min_cell: u64) -> MunicipalCharts<'a> {
+        MunicipalCharts {
+            history,
+            years: years(history, year),
+            marks: markers(history, t),
+            source: t.source(year),
+            y_label: t.pick("personer", "persons").to_string(),
+            year,
+            min_cell,
+        }
+    }
+
+    /// A municipality's series: the published years, and this count's unless `hidden` (a
+    /// count hidden to protect another, by secondary suppression, is not drawn).
+    fn series(&self, code: i32, name: &str, now: i64, hidden: bool) -> Series {
+        let mut known: BTreeMap<i32, i64> = self
+            .history
+            .municipal_totals
+            .iter()
+            .filter(|f| f.key == code.to_string())
+            .map(|f| (f.year, f.persons))
+            .collect();
+        if !hidden {
+            known.insert(self.year, now);
+        }
+        series(name.to_string(), &self.years, &known, Some(self.min_cell))
+    }
+
+    /// `charts/municipal/<code>.svg` and `.png` into the charts folder `dir`.
+    fn draw(
+        &self,
+        dir: &Path,
+        code: i32,
+        name: &str,
+        now: i64,
+        hidden: bool,
+    ) -> Result<(), String> {
+        let chart = LineChart {
+            title: format!("{name} ({code})"),
+            y_label: self.y_label.clone(),
+            source: self.source.clone(),
+            series: vec![self.series(code, name, now, hidden)],
+            markers: self.marks.clone(),
+            current_year: self.year,
+        };
+        let base = dir.join("municipal").join(code.to_string());
+        charts::render_line(
+            &chart,
+            &base.with_extension("svg"),
+            &base.with_extension("png"),
+        )
+        .map_err(|e| format!("chart {code}: {e:#}"))
+    }
+}
+
+/// The municipal charts of `hcount run`, drawn on a thread of their own while the published
+/// tables are protected: that is one LP solve after another, on one core, and the charts
+/// (a hundred PNG files at a national count) would otherwise be drawn after it. Whether a
+/// municipality's count is hidden is not known until the protection is done, so they are
+/// drawn on a guess: hidden if below `--min-cell` (it is then published as `<t`), shown
+/// otherwise. The report draws again only the charts the thread did not reach and those
+/// whose guess was wrong (a count hidden as `x` to protect another), so the charts are the
+/// same files as when all are drawn after the protection.
+pub struct MunicipalAhead {
+    /// (code, name, persons this count), as the report draws them.
+    municipalities: Vec<(i32, String, i64)>,
+    guess: Vec<bool>,
+    next: std::sync::atomic::AtomicUsize,
+    stop: std::sync::atomic::AtomicBool,
+    drawn: Vec<std::sync::atomic::AtomicBool>,
+}
+
+impl MunicipalAhead {
+    /// `totals`: the exact municipal_totals table; `hidden_anyway(count)`: whether a count
+    /// is published hidden whatever else is hidden.
+    pub fn new(totals: &Table, hidden_anyway: impl Fn(i64) -> bool) -> MunicipalAhead {
+        let municipalities = municipalities_counted(totals);
+        MunicipalAhead {
+            guess: municipalities.iter().map(|m| hidden_anyway(m.2)).collect(),
+            drawn: municipalities
+                .iter()
+                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .collect(),
+            municipalities,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            stop: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Draws the charts into `dir` (the output folder), one after the other, until all are
+    /// drawn or [`MunicipalAhead::stop`] is called. A chart that cannot be written is left
+    /// to the report, which says why.
+    pub fn draw(&self, dir: &Path, options: &ReportOptions, year: i32) {
+        use std::sync::atomic::Ordering;
+        let charts = dir.join("charts");
+        if std::fs::create_dir_all(charts.join("municipal")).is_err() {
+            return;
+        }
+        let t = Texts::new(options.lang);
+        let look = MunicipalCharts::new(&options.history, &t, year, options.min_cell);
+        while !self.stop.load(Ordering::Relaxed) {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some((code, name, now)) = self.municipalities.get(i) else {
+                return;
+            };
+            if look.draw(&charts, *code, name, *now, self.guess[i]).is_ok() {
+                self.drawn[i].store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Asks [`MunicipalAhead::draw`] to stop after the chart it is drawing.
+    pub fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether `code`'s chart was drawn, with its count `hidden` or not as given.
+    fn drawn_as(&self, code: i32, hidden: bool) -> bool {
+        self.municipalities
+            .iter()
+            .position(|m| m.0 == code)
+            .is_some_and(|i| {
+                self.drawn[i].load(std::sync::atomic::Ordering::Acquire) && self.guess[i] == hidden
+            })
+    }
 }
 
 fn chart_ref(title: &str, dir: &Path, name: &str) -> Result<ChartRef, String> {

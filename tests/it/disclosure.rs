@@ -228,3 +228,44 @@ fn linking_sensitivity_brackets_the_count() {
     assert!(n("cpr_only") > today);
     assert!(n("unidentified_already_counted") < today);
 }
+
+#[test]
+fn municipal_charts_drawn_during_the_protection_are_those_drawn_after_it() {
+    // `hcount run` draws the municipal charts while it protects the published tables,
+    // guessing a municipality's count hidden when it is below --min-cell. With --min-cell 8,
+    // fixtures/count-2026 has counts of 8 and more hidden as `x` to protect others: the
+    // guess was wrong for them, and the report must have drawn them again.
+    let ws = Workspace::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/count-2026");
+    std::fs::write(ws.key(), TEST_KEY).unwrap();
+    run_dir(&root, &ws.out(), &ws.key(), &["--min-cell", "8"]);
+    let exact = read_csv(&ws.out().join("tables/municipal_totals.csv"));
+    let published = read_csv(&ws.out().join("tables/published/municipal_totals.csv"));
+    let guessed_wrong = exact[1..]
+        .iter()
+        .zip(&published[1..])
+        .filter(|(e, p)| e[2].parse::<u64>().unwrap() >= 8 && p[2] == "x")
+        .count();
+    assert!(
+        guessed_wrong > 0,
+        "no count of 8 or more hidden: the test tests nothing"
+    );
+    let during = tree(&ws.out().join("charts"));
+    // `hcount report` draws every chart again from the output folder, after the fact.
+    let o = hcount()
+        .arg("report")
+        .arg("--out")
+        .arg(ws.out())
+        .args(["--min-cell", "8"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = tree(&ws.out().join("charts"));
+    assert_eq!(
+        during.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &during {
+        assert!(bytes == &after[name], "charts/{name} differs");
+    }
+}

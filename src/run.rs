@@ -238,7 +238,9 @@ pub fn run(config: &RunConfig) -> Result<RunSummary, Failure> {
     if config.memory_limit.is_some() {
         give_freed_memory_back();
     }
-    // Every parallel step (hashing, feedback, charts) uses at most --threads threads.
+    // Every parallel step (hashing, feedback, charts) uses at most --threads threads. Beside
+    // them, with two or more, a thread writes the feedback files and one draws the municipal
+    // charts while the published tables are protected (that is one thread's work).
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
         .build()
@@ -474,20 +476,16 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
                 let year = intake.year.year;
                 move || ahead.draw(&out, &options, year)
             });
-            (ahead, drawing)
+            ChartsAhead(ahead, drawing)
         });
     let published = crate::publish::disclosure::write_published(
         &tables_dir.join("published"),
         &exact,
         protection,
     );
-    // Joined before anything else is written (and by `Background`'s drop on an early
-    // return): the report must not draw a chart the thread is still drawing.
-    let ahead = ahead.map(|(ahead, mut drawing)| {
-        ahead.stop();
-        drawing.join();
-        ahead
-    });
+    // Stopped and joined before anything else is written (and when dropped, on an early
+    // return or a panic): the report must not draw a chart the thread is still drawing.
+    let ahead = ahead.map(ChartsAhead::finish);
     let published = published.map_err(|e| Failure::cannot_run(format!("published tables: {e}")))?;
     stage("published tables");
     tables::intake(&intake.reports)
@@ -684,6 +682,33 @@ impl<T: Send + 'static> Background<T> {
 impl<T: Send + 'static> Drop for Background<T> {
     fn drop(&mut self) {
         let _ = self.join();
+    }
+}
+
+/// The municipal charts being drawn while the published tables are protected: stopped
+/// (after the chart at hand) and joined when finished or dropped.
+struct ChartsAhead(
+    std::sync::Arc<crate::publish::report::MunicipalAhead>,
+    Background<()>,
+);
+
+impl ChartsAhead {
+    fn finish(mut self) -> std::sync::Arc<crate::publish::report::MunicipalAhead> {
+        // HCOUNT_CHARTS_AHEAD_ALL (for the tests): every chart is drawn on the guess before
+        // the report starts, so that the report's redrawing of wrong guesses is exercised
+        // however fast the protection was.
+        if std::env::var_os("HCOUNT_CHARTS_AHEAD_ALL").is_none() {
+            self.0.stop();
+        }
+        self.1.join();
+        self.0.clone()
+    }
+}
+
+impl Drop for ChartsAhead {
+    fn drop(&mut self) {
+        // `Background`'s own drop joins the thread next.
+        self.0.stop();
     }
 }
 

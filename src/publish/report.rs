@@ -632,20 +632,22 @@ fn draw_charts(
     // twelve largest. Published history counts people by home municipality, as we do.
     let hidden = published_hidden(data);
     let mut municipal = municipalities_counted(data.table("municipal_totals"));
-    let look = MunicipalCharts::new(h, t, year, options.min_cell);
+    let municipal_charts = MunicipalCharts::new(h, t, year, options.min_cell);
     let is_hidden = |code: i32| hidden.contains(&code.to_string());
     municipal
         .par_iter()
         // Those a run drew while it protected its tables, on the right guess, are done.
-        .filter(|(code, _, _)| !ahead.is_some_and(|a| a.drawn_as(*code, is_hidden(*code))))
-        .map(|(code, name, now)| look.draw(dir, *code, name, *now, is_hidden(*code)))
+        .filter(|(code, name, now)| {
+            !ahead.is_some_and(|a| a.drawn_as(*code, name, *now, is_hidden(*code)))
+        })
+        .map(|(code, name, now)| municipal_charts.draw(dir, *code, name, *now, is_hidden(*code)))
         .collect::<Result<Vec<()>, String>>()?;
     municipal.sort_by_key(|(code, _, n)| (std::cmp::Reverse(*n), *code));
     let panels: Vec<(String, Series)> = municipal
         .iter()
         .take(12)
         .map(|(code, name, now)| {
-            let series = look.series(*code, name, *now, is_hidden(*code));
+            let series = municipal_charts.series(*code, name, *now, is_hidden(*code));
             (name.clone(), series)
         })
         .collect();
@@ -808,13 +810,16 @@ impl MunicipalAhead {
             return;
         }
         let t = Texts::new(options.lang);
-        let look = MunicipalCharts::new(&options.history, &t, year, options.min_cell);
+        let municipal_charts = MunicipalCharts::new(&options.history, &t, year, options.min_cell);
         while !self.stop.load(Ordering::Relaxed) {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some((code, name, now)) = self.municipalities.get(i) else {
                 return;
             };
-            if look.draw(&charts, *code, name, *now, self.guess[i]).is_ok() {
+            if municipal_charts
+                .draw(&charts, *code, name, *now, self.guess[i])
+                .is_ok()
+            {
                 self.drawn[i].store(true, Ordering::Release);
             }
         }
@@ -825,11 +830,13 @@ impl MunicipalAhead {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Whether `code`'s chart was drawn, with its count `hidden` or not as given.
-    fn drawn_as(&self, code: i32, hidden: bool) -> bool {
+    /// Whether `code`'s chart was drawn as the report would draw it: the same name and
+    /// count (the report reads them back from tables/municipal_totals.csv), and its count
+    /// `hidden` or not as given.
+    fn drawn_as(&self, code: i32, name: &str, now: i64, hidden: bool) -> bool {
         self.municipalities
             .iter()
-            .position(|m| m.0 == code)
+            .position(|m| m.0 == code && m.1 == name && m.2 == now)
             .is_some_and(|i| {
                 self.drawn[i].load(std::sync::atomic::Ordering::Acquire) && self.guess[i] == hidden
             })

@@ -192,8 +192,10 @@ impl std::fmt::Debug for Witnessed {
 }
 
 impl Witnessed {
-    /// `tables` (each a count per cell of `set`) with their cells' keys.
-    pub fn new(set: &LinkedSet, tables: Vec<Vec<i64>>) -> Witnessed {
+    /// `tables` (each a count per cell of `set`; one of another length is left out) with
+    /// their cells' keys.
+    pub fn new(set: &LinkedSet, mut tables: Vec<Vec<i64>>) -> Witnessed {
+        tables.retain(|t| t.len() == set.cells.len());
         Witnessed {
             cells: set.cells.iter().map(|c| (c.table, c.key.clone())).collect(),
             tables,
@@ -203,7 +205,7 @@ impl Witnessed {
     /// The tables over the cells of `set` (another build of the same tables: read back from
     /// the published files), matched by table and key. None at all when a cell of `set` is
     /// not among these cells: they were made for other tables.
-    fn over(&self, set: &LinkedSet) -> Vec<Vec<i64>> {
+    pub(super) fn over(&self, set: &LinkedSet) -> Vec<Vec<i64>> {
         let position: HashMap<(usize, &[String]), usize> = self
             .cells
             .iter()

@@ -41,7 +41,8 @@ use super::{Kind, LinkedSet, Value};
 const BUDGET: usize = 12;
 
 /// The outcome: the marks to apply, and the primary cells that could not be protected.
-#[derive(Debug, Clone, Default)]
+/// (No `Debug`: `witnesses` holds the exact table.)
+#[derive(Clone, Default)]
 pub struct Suppression {
     pub marks: Vec<Option<Value>>,
     pub unprotected: Vec<usize>,
@@ -759,12 +760,18 @@ mod tests {
             let exact = LinkedSet::build(&tables).unwrap();
             let s = suppress(&exact, 5);
             let marked = exact.with_marks(&s.marks);
-            // The exact table is among them, and the audit's set is built anew (as from
-            // the published files): the witnesses are matched by table and key.
+            // The audit's set is built anew from the published tables, as from the files;
+            // the witnesses (the exact table among them) are matched by table and key.
+            let published: HashMap<String, Table> = tables
+                .iter()
+                .map(|(name, t)| (name.clone(), published_table(&marked, t, name)))
+                .collect();
+            let attacked = LinkedSet::build(&published).unwrap();
             assert!(s.witnesses.len() > 1, "{cells:?}");
-            let witnessed = Witnessed::new(&exact, s.witnesses);
-            let without = audit(&marked, 5);
-            let with = audit_with(&marked, 5, Some(&witnessed));
+            let witnessed = Witnessed::new(&exact, s.witnesses.clone());
+            assert_eq!(witnessed.over(&attacked), s.witnesses, "{cells:?}");
+            let without = audit(&attacked, 5);
+            let with = audit_with(&attacked, 5, Some(&witnessed));
             assert_eq!(with.ranges, without.ranges, "{cells:?}");
             assert_eq!(with.text(true), without.text(true), "{cells:?}");
         }

@@ -459,14 +459,17 @@ fn run_in_pool(config: &RunConfig) -> Result<RunSummary, Failure> {
         min_cell: config.min_cell,
     };
     // The municipal charts are drawn meanwhile, on the other thread (see MunicipalAhead),
-    // guessing a count hidden when it is below --min-cell; the report redraws what the
-    // guess got wrong. Not with --threads 1 (one thread means one).
+    // guessing a count hidden when the suppression will show it as `<t`; the report redraws
+    // what the guess got wrong. Not with --threads 1 (one thread means one).
     let ahead = exact
         .get("municipal_totals")
         .filter(|_| config.threads > 1)
         .map(|totals| {
-            let hidden_anyway =
-                |n: i64| config.round.is_none() && n > 0 && (n as u64) < config.min_cell;
+            let hidden_anyway = |n: i64| {
+                config.round.is_none()
+                    && u64::try_from(n)
+                        .is_ok_and(|n| crate::publish::disclosure::is_small(n, config.min_cell))
+            };
             let ahead = std::sync::Arc::new(crate::publish::report::MunicipalAhead::new(
                 totals,
                 hidden_anyway,

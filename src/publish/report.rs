@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -14,6 +15,7 @@ use crate::intake::spec;
 use crate::intake::validate::Rule;
 use crate::publish::charts::{self, BarChart, LineChart, Marker, Point, Series};
 use crate::publish::disclosure::audit::Witnessed;
+use crate::publish::disclosure::is_small;
 use crate::publish::history::History;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -435,7 +437,7 @@ pub(crate) fn series(
             .map(|y| {
                 let v = known.get(y).copied();
                 let suppressed = match (v, min_cell) {
-                    (Some(v), Some(m)) => v > 0 && (v as u64) < m,
+                    (Some(v), Some(m)) => u64::try_from(v).is_ok_and(|v| is_small(v, m)),
                     _ => false,
                 };
                 Point {
@@ -778,9 +780,9 @@ pub struct MunicipalAhead {
     /// (code, name, persons this count), as the report draws them.
     municipalities: Vec<(i32, String, i64)>,
     guess: Vec<bool>,
-    next: std::sync::atomic::AtomicUsize,
-    stop: std::sync::atomic::AtomicBool,
-    drawn: Vec<std::sync::atomic::AtomicBool>,
+    next: AtomicUsize,
+    stop: AtomicBool,
+    drawn: Vec<AtomicBool>,
 }
 
 impl MunicipalAhead {
@@ -792,11 +794,11 @@ impl MunicipalAhead {
             guess: municipalities.iter().map(|m| hidden_anyway(m.2)).collect(),
             drawn: municipalities
                 .iter()
-                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .map(|_| AtomicBool::new(false))
                 .collect(),
             municipalities,
-            next: std::sync::atomic::AtomicUsize::new(0),
-            stop: std::sync::atomic::AtomicBool::new(false),
+            next: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
         }
     }
 
@@ -804,7 +806,6 @@ impl MunicipalAhead {
     /// drawn or [`MunicipalAhead::stop`] is called. A chart that cannot be written is left
     /// to the report, which says why.
     pub fn draw(&self, dir: &Path, options: &ReportOptions, year: i32) {
-        use std::sync::atomic::Ordering;
         let charts = dir.join("charts");
         if std::fs::create_dir_all(charts.join("municipal")).is_err() {
             return;
@@ -827,7 +828,7 @@ impl MunicipalAhead {
 
     /// Asks [`MunicipalAhead::draw`] to stop after the chart it is drawing.
     pub fn stop(&self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
     }
 
     /// Whether `code`'s chart was drawn as the report would draw it: the same name and
@@ -837,9 +838,7 @@ impl MunicipalAhead {
         self.municipalities
             .iter()
             .position(|m| m.0 == code && m.1 == name && m.2 == now)
-            .is_some_and(|i| {
-                self.drawn[i].load(std::sync::atomic::Ordering::Acquire) && self.guess[i] == hidden
-            })
+            .is_some_and(|i| self.drawn[i].load(Ordering::Acquire) && self.guess[i] == hidden)
     }
 }
 
@@ -1010,7 +1009,7 @@ fn context(
                     Ok(p) => num(p, lang),
                     Err(_) => text.clone(),
                 },
-                None if n > 0 && n < min_cell => format!("<{min_cell}"),
+                None if is_small(n, min_cell) => format!("<{min_cell}"),
                 None => num(n as i64, lang),
             };
             let code: i32 = r[0].parse().unwrap_or(0);
@@ -1307,7 +1306,7 @@ fn municipal_map(
             let exact: u64 = r[2].parse().ok()?;
             let shown = match published.get(&r[0]) {
                 Some(text) => text.parse().map_or(Shown::Hidden, Shown::Count),
-                None if exact > 0 && exact < min_cell => Shown::Hidden,
+                None if is_small(exact, min_cell) => Shown::Hidden,
                 None => Shown::Count(exact),
             };
             Some((code, shown))

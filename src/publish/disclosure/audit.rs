@@ -18,7 +18,7 @@ use std::path::Path;
 
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 
-use super::{Kind, LinkedSet, PUBLISHED, SECONDARY_MARK, Value};
+use super::{Kind, LinkedSet, PUBLISHED, SECONDARY_MARK, Value, is_small};
 use crate::count::tables::Table;
 
 pub mod trace {
@@ -291,7 +291,7 @@ pub fn audit_with(set: &LinkedSet, min_cell: u64, witnessed: Option<&Witnessed>)
     };
     for (i, cell) in set.cells.iter().enumerate() {
         match cell.value {
-            Value::Known(n) if n > 0 && n < threshold => out.exposed.push((cell.label(), n)),
+            Value::Known(n) if is_small(n, threshold) => out.exposed.push((cell.label(), n)),
             Value::Known(_) => {}
             Value::Below(_) => {
                 out.primary += 1;
@@ -574,21 +574,16 @@ impl Component {
         if !hidden.is_empty() {
             tries.push((&hidden, true));
         }
-        let t = threshold as i64;
+        let settled = |c: usize, maximise: bool, w: &Witnesses| {
+            let k = self.position[&c];
+            w.found
+                .iter()
+                .any(|v| seed_goal_reached(set.cells[c].value, maximise, v[k], threshold))
+        };
         for (objective, maximise) in tries {
             // Every cell of the goal already reached by a witness at hand (the run's own
             // audit starts with the suppression's): nothing to seed.
-            let reached = |c: usize| {
-                let k = self.position[&c];
-                w.found
-                    .iter()
-                    .any(|v| match (set.cells[c].value, maximise) {
-                        (Value::Secondary, _) => v[k] >= t,
-                        (_, true) => v[k] + 1 >= t,
-                        (_, false) => v[k] <= 1,
-                    })
-            };
-            if objective.iter().all(|&(c, _)| reached(c)) {
+            if objective.iter().all(|&(c, _)| settled(c, maximise, w)) {
                 continue;
             }
             if let Ok((_, values)) = self.solve(set, objective, threshold, maximise, false)
@@ -599,19 +594,16 @@ impl Component {
         }
         // Then, a few times, the same for the cells no witness settles yet: each solve
         // usually settles many at once, where one solve per cell would settle one.
-        let goals: [(Vec<usize>, bool, Box<dyn Fn(i64) -> bool>); 3] = [
-            (self.primaries(set), false, Box::new(|v| v <= 1)),
-            (self.primaries(set), true, Box::new(move |v| v + 1 >= t)),
-            (self.secondaries(set), true, Box::new(move |v| v >= t)),
+        let goals = [
+            (self.primaries(set), false),
+            (self.primaries(set), true),
+            (self.secondaries(set), true),
         ];
-        for (cells, maximise, reached) in goals {
+        for (cells, maximise) in goals {
             for _ in 0..SETTLE_ROUNDS {
                 let open: Vec<(usize, f64)> = cells
                     .iter()
-                    .filter(|&&c| {
-                        let k = self.position[&c];
-                        !w.found.iter().any(|v| reached(v[k]))
-                    })
+                    .filter(|&&c| !settled(c, maximise, w))
                     .map(|&c| (c, 1.0))
                     .collect();
                 if open.len() < 2 {
@@ -623,9 +615,16 @@ impl Component {
                 let Some(v) = self.verify(set, threshold, &values) else {
                     break;
                 };
-                let settled = open.iter().any(|&(c, _)| reached(v[self.position[&c]]));
+                let progress = open.iter().any(|&(c, _)| {
+                    seed_goal_reached(
+                        set.cells[c].value,
+                        maximise,
+                        v[self.position[&c]],
+                        threshold,
+                    )
+                });
                 w.found.push(v);
-                if !settled {
+                if !progress {
                     break;
                 }
             }
@@ -817,6 +816,18 @@ impl Component {
             }
         }
         true
+    }
+}
+
+/// Whether a whole value `v` of a cell marked `value` reaches what [`Component::seed`]
+/// seeks for it: a `<t` cell at 1 (`maximise` false) or at t − 1, an `x` at t or more (a
+/// witness that it need not be small).
+fn seed_goal_reached(value: Value, maximise: bool, v: i64, threshold: u64) -> bool {
+    let t = threshold as i64;
+    match (value, maximise) {
+        (Value::Secondary, _) => v >= t,
+        (_, true) => v + 1 >= t,
+        (_, false) => v <= 1,
     }
 }
 

@@ -170,6 +170,12 @@ pub fn published_rows(name: &str, table: &Table) -> Table {
     }
 }
 
+/// Whether a count is one the tables must not show: 1 to t − 1 (t = `--min-cell`), which
+/// is published as `<t`. Zero is shown.
+pub fn is_small(n: u64, threshold: u64) -> bool {
+    n > 0 && n < threshold
+}
+
 /// What anyone knows bounds every count (the LP needs finite bounds, wave2-notes §5): no
 /// count of persons or children can exceed the population of Denmark (under 6 million). The
 /// same for the suppression and the audit, and independent of the data, so a hidden cell

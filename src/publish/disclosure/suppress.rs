@@ -32,7 +32,7 @@
 //!    be hidden, since `x` says nothing about the count); then the lowest cell number.
 
 use super::audit::{component, protected, secondary_protected, seed_witnesses};
-use super::{Kind, LinkedSet, Value};
+use super::{Kind, LinkedSet, Value, is_small};
 
 /// How many cells the first pass hides to protect one `<t` cell before it gives up and
 /// shows that cell as `x` instead: past a dozen, hiding goes on through the margins into
@@ -73,7 +73,7 @@ pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppre
             }
             continue;
         }
-        if n > 0 && n < threshold {
+        if is_small(n, threshold) {
             marks[i] = Some(Value::Below(threshold));
             work.cells[i].value = Value::Below(threshold);
             primary.push(i);
@@ -299,7 +299,7 @@ fn close_singletons(
             };
             let must_hide = match work.cells[c].value {
                 Value::Below(_) => true,
-                Value::Secondary => exact[c] > 0 && exact[c] < threshold,
+                Value::Secondary => is_small(exact[c], threshold),
                 Value::Known(_) => false,
             };
             if let Some(d) = must_hide.then(|| pick(work, exact, r)).flatten() {
@@ -717,6 +717,17 @@ mod tests {
         assert_eq!((a.primary, a.secondary), (1, 3));
     }
 
+    /// The protected set of `[[3, 9, 70], [8, 12, 80]]` with 147/shelter (12) shown again:
+    /// the corner that closes the primary's cycle.
+    fn fourth_corner_shown(set: &LinkedSet) -> LinkedSet {
+        let mut weak = set.clone();
+        weak.cells
+            .iter_mut()
+            .filter(|c| c.key == ["147", "shelter"] && c.table == 3)
+            .for_each(|c| c.value = Value::Known(12));
+        weak
+    }
+
     #[test]
     fn one_secondary_cell_is_not_enough() {
         // With one secondary cell in the row (101/shelter), the primary is still the
@@ -727,11 +738,7 @@ mod tests {
         let a = audit(&set, 5);
         assert!(a.passed(), "{}", a.text(true));
         // Undoing the fourth corner leaves the primary recoverable: the attacker finds it.
-        let mut weak = set.clone();
-        weak.cells
-            .iter_mut()
-            .filter(|c| c.key == ["147", "shelter"] && c.table == 3)
-            .for_each(|c| c.value = Value::Known(12));
+        let weak = fourth_corner_shown(&set);
         assert!(!audit(&weak, 5).passed());
     }
 
@@ -783,11 +790,7 @@ mod tests {
         let cells = [[3, 9, 70], [8, 12, 80]];
         let (_, _, set) = published(&cells);
         // The fourth corner shown: the attacker recovers the primary (3).
-        let mut weak = set.clone();
-        weak.cells
-            .iter_mut()
-            .filter(|c| c.key == ["147", "shelter"] && c.table == 3)
-            .for_each(|c| c.value = Value::Known(12));
+        let weak = fourth_corner_shown(&set);
         assert!(!audit(&weak, 5).passed());
         // Tables that put the primary at 1 and at 4 as if that were possible (the exact
         // counts with only that cell changed, so its row and column no longer add up).

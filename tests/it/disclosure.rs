@@ -29,18 +29,22 @@ fn audit(out: &Path) -> std::process::Output {
         .unwrap()
 }
 
-fn run_dir(inputs: &Path, out: &Path, key: &Path, extra: &[&str]) {
-    let o = hcount()
-        .arg("run")
+/// `hcount run` of `inputs` into `out`, two threads, quiet.
+fn run_command(inputs: &Path, out: &Path, key: &Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = hcount();
+    cmd.arg("run")
         .arg(inputs)
         .arg("--out")
         .arg(out)
         .arg("--key-file")
         .arg(key)
         .args(["--threads", "2", "--quiet"])
-        .args(extra)
-        .output()
-        .unwrap();
+        .args(extra);
+    cmd
+}
+
+fn run_dir(inputs: &Path, out: &Path, key: &Path, extra: &[&str]) {
+    let o = run_command(inputs, out, key, extra).output().unwrap();
     assert!(o.status.success(), "run failed: {}", stderr(&o));
 }
 
@@ -239,15 +243,7 @@ fn municipal_charts_drawn_during_the_protection_are_those_drawn_after_it() {
     // protection is, so the report's redrawing is what is tested.
     let ws = Workspace::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/count-2026");
-    std::fs::write(ws.key(), TEST_KEY).unwrap();
-    let o = hcount()
-        .arg("run")
-        .arg(&root)
-        .arg("--out")
-        .arg(ws.out())
-        .arg("--key-file")
-        .arg(ws.key())
-        .args(["--threads", "2", "--quiet", "--min-cell", "8"])
+    let o = run_command(&root, &ws.out(), &ws.key(), &["--min-cell", "8"])
         .env("HCOUNT_CHARTS_AHEAD_ALL", "1")
         .output()
         .unwrap();

@@ -6,7 +6,11 @@
 --   3. the row's replacement number (rule 5);
 --   4. the row's alternative key (rule 4);
 --   5. the row itself: an unidentified row is its own person (rule 6).
--- All keys are HMAC pseudonyms computed at ingest; no CPR number reaches SQL.
+-- All keys are HMAC pseudonyms computed at ingest; no CPR number reaches SQL. Staging holds
+-- them as the HMAC's 32 bytes, so the rows are linked and sorted on half the bytes of the
+-- hex; `submissions.parquet` holds the 64 lower-case hex characters of categories.md (the
+-- engine writes a binary `person_key` as hex: src/count/engine.rs, `write_parquet`), and
+-- hex sorts in the same order as the bytes.
 --
 -- `row_order` orders the rows by respondent_id, file name and line — the tie-break order of
 -- categories.md, used by 30_persons.sql to find each person's deciding row — as one number:

@@ -431,7 +431,8 @@ async fn write_parquet(
 ) -> Result<usize, datafusion::error::DataFusionError> {
     use datafusion::error::DataFusionError;
     use datafusion::parquet::schema::types::ColumnPath;
-    let schema = stream.schema();
+    let produced_schema = stream.schema();
+    let schema = with_hex_person_key(&produced_schema);
     let metadata: Vec<KeyValue> = options
         .parquet_metadata
         .iter()
@@ -472,6 +473,7 @@ async fn write_parquet(
             let mut busy = std::time::Duration::ZERO;
             for (index, batch) in row_groups.into_iter().enumerate() {
                 let started = std::time::Instant::now();
+                let batch = hex_person_key(batch, &encoder_schema)?;
                 let writers = factory.create_column_writers(index)?;
                 // One Arrow column may be several Parquet leaves (never here: the columns
                 // are flat), so pair writers with leaves in order.
@@ -517,7 +519,7 @@ async fn write_parquet(
             while pending_rows + batch.num_rows() >= ROW_GROUP_ROWS {
                 let take = ROW_GROUP_ROWS - pending_rows;
                 pending.push(batch.slice(0, take));
-                let group = concat_batches(&schema, &pending)?;
+                let group = concat_batches(&produced_schema, &pending)?;
                 pending.clear();
                 pending_rows = 0;
                 total += ROW_GROUP_ROWS;
@@ -533,7 +535,7 @@ async fn write_parquet(
         }
         if pending_rows > 0 {
             total += pending_rows;
-            let _ = to_encoder.send(concat_batches(&schema, &pending)?);
+            let _ = to_encoder.send(concat_batches(&produced_schema, &pending)?);
         }
         Ok(())
     }
@@ -545,6 +547,71 @@ async fn write_parquet(
     produced?;
     encoded?;
     Ok(total)
+}
+
+/// The schema a query's result is written with: a binary `person_key` (the HMAC's 32 bytes,
+/// as the pipeline links and sorts on them) becomes the 64 lower-case hex characters that
+/// categories.md defines and every file holds.
+fn with_hex_person_key(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if is_binary_person_key(f) {
+                Field::new(f.name(), DataType::Utf8, f.is_nullable())
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+fn is_binary_person_key(field: &Field) -> bool {
+    field.name() == "person_key"
+        && matches!(
+            field.data_type(),
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+        )
+}
+
+/// A row group as written (see [`with_hex_person_key`]): the key's bytes as lower-case hex.
+/// Done on the encoder's thread, while the query goes on.
+fn hex_person_key(
+    batch: RecordBatch,
+    written: &SchemaRef,
+) -> Result<RecordBatch, datafusion::error::DataFusionError> {
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+    use datafusion::arrow::buffer::OffsetBuffer;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for (column, field) in batch.columns().iter().zip(batch.schema().fields()) {
+        if !is_binary_person_key(field) {
+            columns.push(column.clone());
+            continue;
+        }
+        let column = datafusion::arrow::compute::cast(column, &DataType::Binary)?;
+        let bytes = column.as_binary::<i32>();
+        let mut hex = Vec::with_capacity(bytes.len() * 64);
+        let mut offsets = Vec::with_capacity(bytes.len() + 1);
+        offsets.push(0i32);
+        for key in bytes.iter() {
+            for b in key.unwrap_or_default() {
+                hex.push(HEX[(b >> 4) as usize]);
+                hex.push(HEX[(b & 15) as usize]);
+            }
+            let end = i32::try_from(hex.len()).map_err(|_| {
+                datafusion::error::DataFusionError::Execution("person keys too long".into())
+            })?;
+            offsets.push(end);
+        }
+        columns.push(Arc::new(StringArray::try_new(
+            OffsetBuffer::new(offsets.into()),
+            hex.into(),
+            bytes.nulls().cloned(),
+        )?));
+    }
+    Ok(RecordBatch::try_new(written.clone(), columns)?)
 }
 
 /// Runs a pipeline query: those of [`BY_PERSON_KEY_RANGE`] range by range, the others as

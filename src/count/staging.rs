@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
+    ArrayRef, BinaryBuilder, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
@@ -25,17 +25,18 @@ const BATCH_ROWS: usize = 32 * 1024;
 pub fn schema() -> SchemaRef {
     let s = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
     let i = |name: &str, nullable| Field::new(name, DataType::Int32, nullable);
+    let b = |name: &str| Field::new(name, DataType::Binary, true);
     Arc::new(Schema::new(vec![
         s("source_file", false),
         Field::new("source_line", DataType::Int64, false),
         i("count_year", false),
         s("respondent_id", false),
         s("respondent_type", false),
-        // Person keys (HMAC hex) of the identifications the row carries.
-        s("cpr_key", true),
-        s("ecpr_key", true),
-        s("alt_key", true),
-        s("row_key", true),
+        // Person keys (the HMAC's 32 bytes) of the identifications the row carries.
+        b("cpr_key"),
+        b("ecpr_key"),
+        b("alt_key"),
+        b("row_key"),
         Field::new("birth_date", DataType::Date32, true),
         s("sex", true),
         i("age", true),
@@ -75,10 +76,10 @@ pub struct StagingBuilder {
     count_year: Int32Builder,
     respondent_id: StringBuilder,
     respondent_type: StringBuilder,
-    cpr_key: StringBuilder,
-    ecpr_key: StringBuilder,
-    alt_key: StringBuilder,
-    row_key: StringBuilder,
+    cpr_key: BinaryBuilder,
+    ecpr_key: BinaryBuilder,
+    alt_key: BinaryBuilder,
+    row_key: BinaryBuilder,
     birth_date: Date32Builder,
     sex: StringBuilder,
     age: Int32Builder,
@@ -117,10 +118,10 @@ impl StagingBuilder {
             count_year: Int32Builder::new(),
             respondent_id: StringBuilder::new(),
             respondent_type: StringBuilder::new(),
-            cpr_key: StringBuilder::new(),
-            ecpr_key: StringBuilder::new(),
-            alt_key: StringBuilder::new(),
-            row_key: StringBuilder::new(),
+            cpr_key: BinaryBuilder::new(),
+            ecpr_key: BinaryBuilder::new(),
+            alt_key: BinaryBuilder::new(),
+            row_key: BinaryBuilder::new(),
             birth_date: Date32Builder::new(),
             sex: StringBuilder::new(),
             age: Int32Builder::new(),
@@ -232,10 +233,10 @@ impl RowSink for StagingBuilder {
         self.count_year.append_value(row.count_year);
         self.respondent_id.append_value(row.respondent_id);
         self.respondent_type.append_value(row.respondent_type);
-        self.cpr_key.append_option(cpr_key);
-        self.ecpr_key.append_option(ecpr_key);
-        self.alt_key.append_option(alt_key);
-        self.row_key.append_option(row_key);
+        self.cpr_key.append_option(cpr_key.as_ref().map(|k| k.as_bytes()));
+        self.ecpr_key.append_option(ecpr_key.as_ref().map(|k| k.as_bytes()));
+        self.alt_key.append_option(alt_key.as_ref().map(|k| k.as_bytes()));
+        self.row_key.append_option(row_key.as_ref().map(|k| k.as_bytes()));
         self.birth_date
             .append_option(row.birth_date.map(days_since_epoch));
         self.sex

@@ -869,7 +869,7 @@ impl Inbox {
         key: &Key,
         batches: &[datafusion::arrow::array::RecordBatch],
         meta: &slice::SliceMeta,
-        persons: BTreeSet<String>,
+        persons: BTreeSet<Vec<u8>>,
         record: NewVersion,
         reports: Vec<FileReport>,
         problems: Vec<Problem>,

@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch,
+};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::file::metadata::KeyValue;
@@ -15,6 +18,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::count::staging;
+use crate::intake::pseudonymise::Pseudonym;
 use crate::intake::validate::{FileReport, Msg, Owner, Problem, Rule, UnitRows};
 
 const META_KEY: &str = "hcount.inbox.slice";
@@ -200,27 +204,164 @@ pub fn read(path: &Path) -> std::io::Result<(Vec<RecordBatch>, SliceMeta)> {
         let b = b.map_err(|e| bad(e.to_string()))?;
         // The schema read back carries the file's metadata; the engine wants staging's own.
         batches.push(
-            RecordBatch::try_new(staging::schema(), b.columns().to_vec())
+            RecordBatch::try_new(staging::schema(), staged_columns(&b).map_err(bad)?)
                 .map_err(|e| bad(e.to_string()))?,
         );
     }
     Ok((batches, meta))
 }
 
+/// The slice's columns as staging holds them now. A slice written before person keys were
+/// staged as their 32 bytes holds them as hex: they are decoded to the same bytes, so such a
+/// slice still counts (and counts the same).
+fn staged_columns(batch: &RecordBatch) -> Result<Vec<ArrayRef>, String> {
+    let schema = staging::schema();
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (column, field) in batch.columns().iter().zip(schema.fields()) {
+        if field.data_type() != &DataType::Binary || column.data_type() != &DataType::Utf8 {
+            columns.push(column.clone());
+            continue;
+        }
+        let hex = column.as_string::<i32>();
+        let mut bytes = BinaryBuilder::with_capacity(hex.len(), hex.len() * 32);
+        for value in hex.iter() {
+            match value {
+                None => bytes.append_null(),
+                Some(h) => {
+                    let key = Pseudonym::from_hex(h).ok_or_else(|| {
+                        format!("column {} holds {h:?}, not a person key", field.name())
+                    })?;
+                    bytes.append_value(key.as_bytes());
+                }
+            }
+        }
+        columns.push(Arc::new(bytes.finish()));
+    }
+    Ok(columns)
+}
+
 /// The persons of a slice, as their strongest key (CPR, replacement number, alternative key,
 /// else the row): what the held-upload rule compares.
-pub fn person_keys(batches: &[RecordBatch]) -> BTreeSet<String> {
+pub fn person_keys(batches: &[RecordBatch]) -> BTreeSet<Vec<u8>> {
     let mut keys = BTreeSet::new();
     for b in batches {
-        let cols: Vec<&StringArray> = ["cpr_key", "ecpr_key", "alt_key", "row_key"]
+        let cols: Vec<&BinaryArray> = ["cpr_key", "ecpr_key", "alt_key", "row_key"]
             .iter()
-            .filter_map(|c| b.column_by_name(c)?.as_any().downcast_ref::<StringArray>())
+            .filter_map(|c| b.column_by_name(c)?.as_any().downcast_ref::<BinaryArray>())
             .collect();
         for row in 0..b.num_rows() {
             if let Some(k) = cols.iter().find(|c| c.is_valid(row)).map(|c| c.value(row)) {
-                keys.insert(k.to_string());
+                keys.insert(k.to_vec());
             }
         }
     }
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::pseudonymise::Key;
+    use datafusion::arrow::array::{Date32Array, Int32Array, Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    /// Three staged rows: a CPR person, a row without keys, an unidentified row.
+    fn staged_rows(key: &Key) -> RecordBatch {
+        let cpr = key.cpr_key(b"0101801235");
+        let row = key.row_key("a.csv", 3);
+        let columns = staging::schema()
+            .fields()
+            .iter()
+            .map(|f| -> ArrayRef {
+                match f.data_type() {
+                    DataType::Binary => Arc::new(BinaryArray::from(vec![
+                        Some(cpr.as_bytes().as_slice()),
+                        None,
+                        Some(row.as_bytes().as_slice()),
+                    ])),
+                    DataType::Utf8 => Arc::new(StringArray::from(vec!["a", "b", "c"])),
+                    DataType::Int64 => Arc::new(Int64Array::from(vec![1, 2, 3])),
+                    DataType::Int32 => Arc::new(Int32Array::from(vec![1, 2, 3])),
+                    DataType::Date32 => Arc::new(Date32Array::from(vec![1, 2, 3])),
+                    other => panic!("staging has a column of type {other}: add it here"),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(staging::schema(), columns).unwrap()
+    }
+
+    fn meta() -> SliceMeta {
+        SliceMeta {
+            respondent_id: "U1".into(),
+            count_year: 2026,
+            files: Vec::new(),
+        }
+    }
+
+    /// The slice as it was written before the keys were staged as bytes: the same rows with
+    /// each key as 64 hex characters (`hex` turns a key's bytes into the text written).
+    fn write_as_hex(path: &Path, batch: &RecordBatch, hex: impl Fn(&[u8]) -> String) {
+        let fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Binary => Field::new(f.name(), DataType::Utf8, true),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        let columns: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(|c| match c.data_type() {
+                DataType::Binary => Arc::new(
+                    c.as_binary::<i32>()
+                        .iter()
+                        .map(|k| k.map(&hex))
+                        .collect::<StringArray>(),
+                ) as ArrayRef,
+                _ => c.clone(),
+            })
+            .collect();
+        let old = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let json = serde_json::to_string(&meta()).unwrap();
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(META_KEY.to_string(), json)]))
+            .build();
+        let mut w =
+            ArrowWriter::try_new(std::fs::File::create(path).unwrap(), old.schema(), Some(props))
+                .unwrap();
+        w.write(&old).unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn a_slice_from_before_keys_were_bytes_reads_as_one_written_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Key::from_bytes(b"a test key of sixteen bytes");
+        let rows = staged_rows(&key);
+        write(&dir.path().join("new.parquet"), std::slice::from_ref(&rows), &meta()).unwrap();
+        let hex = |k: &[u8]| Pseudonym(k.try_into().unwrap()).hex();
+        write_as_hex(&dir.path().join("old.parquet"), &rows, hex);
+
+        let (new, _) = read(&dir.path().join("new.parquet")).unwrap();
+        let (old, old_meta) = read(&dir.path().join("old.parquet")).unwrap();
+        assert_eq!(new, vec![rows]);
+        assert_eq!(old, new);
+        assert_eq!(old_meta.respondent_id, "U1");
+        // Two persons: the CPR person and the unidentified row (the second row has no key).
+        let persons = person_keys(&old);
+        assert_eq!(persons.len(), 2);
+        assert!(persons.contains(key.cpr_key(b"0101801235").as_bytes().as_slice()));
+    }
+
+    #[test]
+    fn a_slice_with_a_key_that_is_not_hex_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = staged_rows(&Key::from_bytes(b"a test key of sixteen bytes"));
+        let path = dir.path().join("old.parquet");
+        write_as_hex(&path, &rows, |_| "not a key".to_string());
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("cpr_key") && e.contains("not a person key"), "{e}");
+    }
 }

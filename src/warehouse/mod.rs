@@ -795,7 +795,7 @@ mod tests {
         let a = Key::from_bytes(b"aaaaaaaaaaaaaaaaaaaa");
         let b = Key::from_bytes(b"bbbbbbbbbbbbbbbbbbbb");
         let c = Key::from_bytes(b"cccccccccccccccccccc");
-        let p = a.cpr_key(b"0101901234");
+        let p = a.cpr_key(b"0101901234").hex();
         let chain = KeyChain {
             base: a.clone(),
             later: vec![b.clone(), c.clone()],

@@ -1,6 +1,7 @@
-//! Keyed pseudonyms (HMAC-SHA256, lower-case hex) for person keys, as `categories.md` defines
-//! them. An unkeyed hash of a CPR number is brute-forceable (≈ 3.65 million birth dates ×
-//! 10,000 serials), so the key is the secret that protects every output.
+//! Keyed pseudonyms (HMAC-SHA256: 32 bytes inside the pipeline, 64 lower-case hex characters
+//! in every file) for person keys, as `categories.md` defines them. An unkeyed hash of a CPR
+//! number is brute-forceable (≈ 3.65 million birth dates × 10,000 serials), so the key is the
+//! secret that protects every output.
 //!
 //! The key is read from a file (named by `--key-file` or `HCOUNT_KEY_FILE`), never from the
 //! command line, and never printed: `Debug` of [`Key`] is redacted.
@@ -146,29 +147,33 @@ impl Key {
 
     /// HMAC-SHA256 of the concatenated parts, as 64 lower-case hex characters.
     pub fn hash(&self, parts: &[&[u8]]) -> String {
+        self.digest(parts).hex()
+    }
+
+    /// HMAC-SHA256 of the concatenated parts, as its 32 bytes.
+    pub fn digest(&self, parts: &[&[u8]]) -> Pseudonym {
         let mut mac = self.mac.clone();
         for p in parts {
             mac.update(p);
         }
-        let digest = mac.finalize().into_bytes();
-        to_hex(&digest)
+        Pseudonym(mac.finalize().into_bytes().into())
     }
 
     /// `cpr:v1:<10 digits>`
-    pub fn cpr_key(&self, digits: &[u8; 10]) -> String {
-        self.hash(&[b"cpr:v1:", digits])
+    pub fn cpr_key(&self, digits: &[u8; 10]) -> Pseudonym {
+        self.digest(&[b"cpr:v1:", digits])
     }
 
     /// `ecpr:v1:<DDMMYYCAAG>`
-    pub fn ecpr_key(&self, chars: &[u8; 10]) -> String {
-        self.hash(&[b"ecpr:v1:", chars])
+    pub fn ecpr_key(&self, chars: &[u8; 10]) -> Pseudonym {
+        self.digest(&[b"ecpr:v1:", chars])
     }
 
     /// `alt:v1:<yyyymmdd>:<m|k>:<INITIALS>`
-    pub fn alt_key(&self, birth: chrono::NaiveDate, male: bool, initials: &str) -> String {
+    pub fn alt_key(&self, birth: chrono::NaiveDate, male: bool, initials: &str) -> Pseudonym {
         let date = birth.format("%Y%m%d").to_string();
         let sex: &[u8] = if male { b"m" } else { b"k" };
-        self.hash(&[
+        self.digest(&[
             b"alt:v1:",
             date.as_bytes(),
             b":",
@@ -179,8 +184,8 @@ impl Key {
     }
 
     /// `row:v1:<file name>:<line>`
-    pub fn row_key(&self, file: &str, line: u64) -> String {
-        self.hash(&[
+    pub fn row_key(&self, file: &str, line: u64) -> Pseudonym {
+        self.digest(&[
             b"row:v1:",
             file.as_bytes(),
             b":",
@@ -215,6 +220,44 @@ fn readable_by_others(_: &Path) -> Option<&'static str> {
     None
 }
 
+/// A person key: the 32 bytes of an HMAC-SHA256. Inside the pipeline keys stay bytes (half
+/// the size of their hex, so every join, sort and spill of the rows moves less); the outputs
+/// hold them as the 64 lower-case hex characters `categories.md` defines ([`Pseudonym::hex`]),
+/// which sort in the same order as the bytes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pseudonym(pub [u8; 32]);
+
+impl Pseudonym {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The 64 lower-case hex characters.
+    pub fn hex(&self) -> String {
+        to_hex(&self.0)
+    }
+
+    /// The key from its 64 hex characters (either case); `None` for anything else.
+    pub fn from_hex(hex: &str) -> Option<Pseudonym> {
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(Pseudonym(bytes))
+    }
+}
+
+impl std::fmt::Debug for Pseudonym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
 fn to_hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -243,16 +286,35 @@ mod tests {
     fn keys_are_prefixed_and_distinct() {
         let key = Key::from_bytes(b"0123456789abcdef-test");
         let cpr = key.cpr_key(b"0101801235");
-        assert_eq!(cpr, key.hash(&[b"cpr:v1:0101801235"]));
+        assert_eq!(cpr.hex(), key.hash(&[b"cpr:v1:0101801235"]));
         assert_ne!(cpr, key.ecpr_key(b"0101801235"));
         let other = Key::from_bytes(b"another key of 16+ bytes");
         assert_ne!(cpr, other.cpr_key(b"0101801235"));
         let d = chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
         assert_eq!(
-            key.alt_key(d, false, "JPH"),
+            key.alt_key(d, false, "JPH").hex(),
             key.hash(&[b"alt:v1:19800101:k:JPH"])
         );
-        assert_eq!(key.row_key("a.csv", 7), key.hash(&[b"row:v1:a.csv:7"]));
+        assert_eq!(key.row_key("a.csv", 7).hex(), key.hash(&[b"row:v1:a.csv:7"]));
+    }
+
+    #[test]
+    fn a_key_is_its_hex_and_the_hex_sorts_as_the_bytes() {
+        let key = Key::from_bytes(b"0123456789abcdef-test");
+        let mut keys: Vec<Pseudonym> = (0..200u64).map(|line| key.row_key("a.csv", line)).collect();
+        for k in &keys {
+            assert_eq!(Pseudonym::from_hex(&k.hex()), Some(*k));
+            assert_eq!(Pseudonym::from_hex(&k.hex().to_uppercase()), Some(*k));
+        }
+        // The pipeline sorts the rows on the bytes and writes the hex: the order must agree.
+        keys.sort();
+        let hex: Vec<String> = keys.iter().map(Pseudonym::hex).collect();
+        let mut sorted = hex.clone();
+        sorted.sort();
+        assert_eq!(hex, sorted);
+        assert_eq!(Pseudonym::from_hex("ab"), None);
+        assert_eq!(Pseudonym::from_hex(&"g".repeat(64)), None);
+        assert_eq!(Pseudonym::from_hex(&"é".repeat(32)), None);
     }
 
     #[test]

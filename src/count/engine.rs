@@ -583,7 +583,6 @@ fn hex_person_key(
 ) -> Result<RecordBatch, datafusion::error::DataFusionError> {
     use datafusion::arrow::array::{Array, ArrayRef, AsArray};
     use datafusion::arrow::buffer::OffsetBuffer;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
     for (column, field) in batch.columns().iter().zip(batch.schema().fields()) {
         if !is_binary_person_key(field) {
@@ -596,10 +595,7 @@ fn hex_person_key(
         let mut offsets = Vec::with_capacity(bytes.len() + 1);
         offsets.push(0i32);
         for key in bytes.iter() {
-            for b in key.unwrap_or_default() {
-                hex.push(HEX[(b >> 4) as usize]);
-                hex.push(HEX[(b & 15) as usize]);
-            }
+            crate::intake::pseudonymise::push_hex(key.unwrap_or_default(), &mut hex);
             let end = i32::try_from(hex.len()).map_err(|_| {
                 datafusion::error::DataFusionError::Execution("person keys too long".into())
             })?;

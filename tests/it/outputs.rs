@@ -309,6 +309,35 @@ fn different_keys_give_different_person_keys_same_tables() {
     assert_eq!(t1, tables(&ws.out()));
 }
 
+/// Inside the pipeline a person key is the HMAC's 32 bytes; the files hold the 64 lower-case
+/// hex characters categories.md defines, `submissions.parquet` sorted by them.
+#[test]
+fn person_keys_in_the_files_are_the_hmac_in_hex_and_in_order() {
+    let ws = Workspace::new();
+    let cprs = ["010180-1235", "020280-1234", "150575-4321"];
+    let rows: Vec<Vec<String>> = cprs.iter().map(|c| row(&[("cpr", c)])).collect();
+    ws.write("a.csv", csv(&rows));
+    ws.run_ok();
+    let key = hcount::intake::pseudonymise::Key::from_file(&ws.key()).unwrap();
+    let submitted = parquet_rows(&ws.out().join("submissions.parquet"));
+    let persons = parquet_rows(&ws.out().join("persons.parquet"));
+    assert_eq!(submitted.len(), 3);
+    let keys: Vec<&String> = submitted.iter().map(|r| &r["person_key"]).collect();
+    for k in &keys {
+        assert!(
+            k.len() == 64 && k.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{k}"
+        );
+    }
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    for cpr in cprs {
+        let digits: [u8; 10] = cpr.replace('-', "").as_bytes().try_into().unwrap();
+        let expected = key.cpr_key(&digits).hex();
+        assert!(keys.contains(&&expected), "{cpr}");
+        assert!(persons.iter().any(|p| p["person_key"] == expected), "{cpr}");
+    }
+}
+
 #[test]
 fn formula_cells_are_defused() {
     // Respondent ids cannot start with '=', but file names can.

@@ -259,13 +259,18 @@ impl std::fmt::Debug for Pseudonym {
 }
 
 fn to_hex(bytes: &[u8]) -> String {
+    let mut s = Vec::with_capacity(bytes.len() * 2);
+    push_hex(bytes, &mut s);
+    String::from_utf8(s).expect("hex digits are ASCII")
+}
+
+/// Appends the bytes' lower-case hex digits (two per byte) to `out`.
+pub fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 15) as usize]);
     }
-    s
 }
 
 #[cfg(test)]

@@ -233,10 +233,14 @@ impl RowSink for StagingBuilder {
         self.count_year.append_value(row.count_year);
         self.respondent_id.append_value(row.respondent_id);
         self.respondent_type.append_value(row.respondent_type);
-        self.cpr_key.append_option(cpr_key.as_ref().map(|k| k.as_bytes()));
-        self.ecpr_key.append_option(ecpr_key.as_ref().map(|k| k.as_bytes()));
-        self.alt_key.append_option(alt_key.as_ref().map(|k| k.as_bytes()));
-        self.row_key.append_option(row_key.as_ref().map(|k| k.as_bytes()));
+        self.cpr_key
+            .append_option(cpr_key.as_ref().map(|k| k.as_bytes()));
+        self.ecpr_key
+            .append_option(ecpr_key.as_ref().map(|k| k.as_bytes()));
+        self.alt_key
+            .append_option(alt_key.as_ref().map(|k| k.as_bytes()));
+        self.row_key
+            .append_option(row_key.as_ref().map(|k| k.as_bytes()));
         self.birth_date
             .append_option(row.birth_date.map(days_since_epoch));
         self.sex

@@ -325,7 +325,9 @@ fn person_keys_in_the_files_are_the_hmac_in_hex_and_in_order() {
     let keys: Vec<&String> = submitted.iter().map(|r| &r["person_key"]).collect();
     for k in &keys {
         assert!(
-            k.len() == 64 && k.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            k.len() == 64
+                && k.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
             "{k}"
         );
     }

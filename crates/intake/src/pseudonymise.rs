@@ -300,7 +300,10 @@ mod tests {
             key.alt_key(d, false, "JPH").hex(),
             key.hash(&[b"alt:v1:19800101:k:JPH"])
         );
-        assert_eq!(key.row_key("a.csv", 7).hex(), key.hash(&[b"row:v1:a.csv:7"]));
+        assert_eq!(
+            key.row_key("a.csv", 7).hex(),
+            key.hash(&[b"row:v1:a.csv:7"])
+        );
     }
 
     #[test]

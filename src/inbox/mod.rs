@@ -785,7 +785,7 @@ impl Inbox {
         }
         problems.sort();
         let batches = staging.inner.finish()?;
-        let persons = slice::person_keys(&batches);
+        let persons = slice::person_keys(&batches)?;
         let none =
             reports.iter().all(|r| r.rows_read == 0) && !problems.iter().any(|p| p.code.is_error());
         let meta = slice::SliceMeta {
@@ -914,7 +914,7 @@ impl Inbox {
             && !confirm
         {
             let (earlier, _) = slice::read(&self.slice_path(earlier_slice))?;
-            let earlier = slice::person_keys(&earlier);
+            let earlier = slice::person_keys(&earlier)?;
             let kept = earlier.intersection(&persons).count() as u64;
             let dropped = earlier.len() as u64 - kept;
             if dropped as f64 > HOLD_SHARE * earlier.len() as f64 && dropped >= HOLD_MIN_PERSONS {

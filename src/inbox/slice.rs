@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -241,21 +239,28 @@ fn staged_columns(batch: &RecordBatch) -> Result<Vec<ArrayRef>, String> {
 }
 
 /// The persons of a slice, as their strongest key (CPR, replacement number, alternative key,
-/// else the row): what the held-upload rule compares.
-pub fn person_keys(batches: &[RecordBatch]) -> BTreeSet<Vec<u8>> {
+/// else the row): what the held-upload rule compares. Rows without the four key columns as
+/// bytes are an error, not a slice of no persons.
+pub fn person_keys(batches: &[RecordBatch]) -> std::io::Result<BTreeSet<Vec<u8>>> {
     let mut keys = BTreeSet::new();
     for b in batches {
-        let cols: Vec<&BinaryArray> = ["cpr_key", "ecpr_key", "alt_key", "row_key"]
+        let cols = ["cpr_key", "ecpr_key", "alt_key", "row_key"]
             .iter()
-            .filter_map(|c| b.column_by_name(c)?.as_any().downcast_ref::<BinaryArray>())
-            .collect();
+            .map(|c| {
+                b.column_by_name(c)
+                    .and_then(|column| column.as_binary_opt::<i32>())
+                    .ok_or_else(|| {
+                        std::io::Error::other(format!("staged rows without the key column {c}"))
+                    })
+            })
+            .collect::<std::io::Result<Vec<&BinaryArray>>>()?;
         for row in 0..b.num_rows() {
             if let Some(k) = cols.iter().find(|c| c.is_valid(row)).map(|c| c.value(row)) {
                 keys.insert(k.to_vec());
             }
         }
     }
-    keys
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -265,7 +270,8 @@ mod tests {
     use datafusion::arrow::array::{Date32Array, Int32Array, Int64Array, StringArray};
     use datafusion::arrow::datatypes::{Field, Schema};
 
-    /// Three staged rows: a CPR person, a row without keys, an unidentified row.
+    /// Three staged rows; every key column holds, row by row, a CPR key, nothing, and an
+    /// unidentified row's key.
     fn staged_rows(key: &Key) -> RecordBatch {
         let cpr = key.cpr_key(b"0101801235");
         let row = key.row_key("a.csv", 3);
@@ -290,6 +296,11 @@ mod tests {
         RecordBatch::try_new(staging::schema(), columns).unwrap()
     }
 
+    /// A key's 64 hex characters, as slices held them before.
+    fn hex(key: &[u8]) -> String {
+        Pseudonym(key.try_into().unwrap()).hex()
+    }
+
     fn meta() -> SliceMeta {
         SliceMeta {
             respondent_id: "U1".into(),
@@ -298,9 +309,9 @@ mod tests {
         }
     }
 
-    /// The slice as it was written before the keys were staged as bytes: the same rows with
-    /// each key as 64 hex characters (`hex` turns a key's bytes into the text written).
-    fn write_as_hex(path: &Path, batch: &RecordBatch, hex: impl Fn(&[u8]) -> String) {
+    /// The rows as staged before the keys were bytes: each key as text (`hex` turns a key's
+    /// bytes into the text; 64 hex characters then).
+    fn keys_as_text(batch: &RecordBatch, hex: impl Fn(&[u8]) -> String) -> RecordBatch {
         let fields: Vec<Field> = batch
             .schema()
             .fields()
@@ -323,14 +334,22 @@ mod tests {
                 _ => c.clone(),
             })
             .collect();
-        let old = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+    }
+
+    /// The slice as it was written before the keys were staged as bytes.
+    fn write_as_hex(path: &Path, batch: &RecordBatch, hex: impl Fn(&[u8]) -> String) {
+        let old = keys_as_text(batch, hex);
         let json = serde_json::to_string(&meta()).unwrap();
         let props = WriterProperties::builder()
             .set_key_value_metadata(Some(vec![KeyValue::new(META_KEY.to_string(), json)]))
             .build();
-        let mut w =
-            ArrowWriter::try_new(std::fs::File::create(path).unwrap(), old.schema(), Some(props))
-                .unwrap();
+        let mut w = ArrowWriter::try_new(
+            std::fs::File::create(path).unwrap(),
+            old.schema(),
+            Some(props),
+        )
+        .unwrap();
         w.write(&old).unwrap();
         w.close().unwrap();
     }
@@ -340,8 +359,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = Key::from_bytes(b"a test key of sixteen bytes");
         let rows = staged_rows(&key);
-        write(&dir.path().join("new.parquet"), std::slice::from_ref(&rows), &meta()).unwrap();
-        let hex = |k: &[u8]| Pseudonym(k.try_into().unwrap()).hex();
+        write(
+            &dir.path().join("new.parquet"),
+            std::slice::from_ref(&rows),
+            &meta(),
+        )
+        .unwrap();
         write_as_hex(&dir.path().join("old.parquet"), &rows, hex);
 
         let (new, _) = read(&dir.path().join("new.parquet")).unwrap();
@@ -350,9 +373,19 @@ mod tests {
         assert_eq!(old, new);
         assert_eq!(old_meta.respondent_id, "U1");
         // Two persons: the CPR person and the unidentified row (the second row has no key).
-        let persons = person_keys(&old);
+        let persons = person_keys(&old).unwrap();
         assert_eq!(persons.len(), 2);
         assert!(persons.contains(key.cpr_key(b"0101801235").as_bytes().as_slice()));
+    }
+
+    #[test]
+    fn rows_whose_keys_are_not_bytes_have_no_persons_to_count() {
+        // Keys as text (as slices held them before) are an error, not an empty set of persons.
+        let rows = staged_rows(&Key::from_bytes(b"a test key of sixteen bytes"));
+        let text = keys_as_text(&rows, hex);
+        let e = person_keys(&[text]).unwrap_err().to_string();
+        assert!(e.contains("cpr_key"), "{e}");
+        assert_eq!(person_keys(&[rows]).unwrap().len(), 2);
     }
 
     #[test]
@@ -362,6 +395,9 @@ mod tests {
         let path = dir.path().join("old.parquet");
         write_as_hex(&path, &rows, |_| "not a key".to_string());
         let e = read(&path).unwrap_err().to_string();
-        assert!(e.contains("cpr_key") && e.contains("not a person key"), "{e}");
+        assert!(
+            e.contains("cpr_key") && e.contains("not a person key"),
+            "{e}"
+        );
     }
 }

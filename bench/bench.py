@@ -1,8 +1,9 @@
 """The benchmark: hcount against DuckDB and Polars on the same generated files.
 
 Run it through bench/run.sh (which builds hcount in release and installs the peers).
-For each size and thread count, each tool runs REPEAT times under /usr/bin/time -v; the
-peers' national and municipal tables must equal hcount's before any time counts.
+For each size and thread count, each tool runs REPEAT times under /usr/bin/time -v, the
+tools taking turns (hcount, DuckDB, Polars, hcount, ...); the peers' national and municipal
+tables must equal hcount's before any time counts.
 Prints a Markdown table and writes it to bench/results/latest.md.
 """
 import argparse, os, re, shutil, statistics, subprocess, sys, datetime, platform, time
@@ -102,16 +103,21 @@ def main():
     for label in args.sizes.split(","):
         src, n, size = generate(label, SIZES[label])
         for threads in [int(t) for t in args.threads.split(",")]:
+            tools = args.tools.split(",")
+            if label == "national":
+                for tool in tools:
+                    if tool != "hcount":
+                        print(f"national: {tool} skipped (its script reads the plain style only)")
+                tools = [t for t in tools if t == "hcount"]
+            # Round-robin: each repeat runs every tool once, so a drift in the machine's
+            # speed (20-50 % within an hour here) falls on all tools alike.
+            runs = {tool: [] for tool in tools}
             reference = None
-            for tool in args.tools.split(","):
-                if label == "national" and tool != "hcount":
-                    print(f"national: {tool} skipped (its script reads the plain style only)")
-                    continue
-                runs = []
-                for i in range(args.repeat):
+            for i in range(args.repeat):
+                for tool in tools:
                     out = os.path.join(work, f"{tool}-{label}-{threads}-{i}")
                     cmd, env, tdir = commands(tool, src, out, threads, args.memory_limit)
-                    runs.append(timed(cmd, env))
+                    runs[tool].append(timed(cmd, env))
                     if label == "national" and i == 0:
                         n = rows_read(out)
                     if i == 0:
@@ -120,19 +126,21 @@ def main():
                             reference = got
                         elif got != reference:
                             sys.exit(f"{tool} ({label}, {threads} threads): tables differ from "
-                                     f"{args.tools.split(',')[0]}'s; no time counts")
-                wall = statistics.median(r[0] for r in runs)
-                rss = max(r[1] for r in runs)
-                results.append((label, n, size, threads, tool, wall, n / wall, rss, runs))
+                                     f"{tools[0]}'s; no time counts")
+            for tool in tools:
+                wall = statistics.median(r[0] for r in runs[tool])
+                rss = max(r[1] for r in runs[tool])
+                results.append((label, n, size, threads, tool, wall, n / wall, rss, runs[tool]))
                 print(f"{label} rows={n} threads={threads} {tool}: median {wall:.2f} s, "
                       f"{n / wall:,.0f} rows/s, peak RSS {rss:,.0f} MiB "
-                      f"(runs: {', '.join(f'{r[0]:.2f}' for r in runs)})", flush=True)
+                      f"(runs: {', '.join(f'{r[0]:.2f}' for r in runs[tool])})", flush=True)
     versions = subprocess.run([HCOUNT, "--version"], capture_output=True, text=True).stdout.strip()
     import duckdb, polars
     lines = [
         f"Run {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores; "
         f"{versions}, DuckDB {duckdb.__version__}, Polars {polars.__version__}, "
-        f"Python {platform.python_version()}; median of {args.repeat} runs"
+        f"Python {platform.python_version()}; median of {args.repeat} runs, the tools taking "
+        f"turns"
         + (f"; hcount --memory-limit {args.memory_limit}" if args.memory_limit else "") + ".",
         "",
         "| rows | input | threads | tool | wall (median) | rows/s | peak RSS |",

@@ -171,11 +171,11 @@ impl Key {
 
     /// `alt:v1:<yyyymmdd>:<m|k>:<INITIALS>`
     pub fn alt_key(&self, birth: chrono::NaiveDate, male: bool, initials: &str) -> Pseudonym {
-        let date = birth.format("%Y%m%d").to_string();
+        let date = yyyymmdd(birth);
         let sex: &[u8] = if male { b"m" } else { b"k" };
         self.digest(&[
             b"alt:v1:",
-            date.as_bytes(),
+            date.as_ref(),
             b":",
             sex,
             b":",
@@ -192,6 +192,47 @@ impl Key {
             line.to_string().as_bytes(),
         ])
     }
+}
+
+/// `date` as chrono's `%Y%m%d` writes it, without parsing a format string per row (that
+/// took 2 % of the intake at 10 million rows): eight digits for the years 0 to 9999, and
+/// chrono's own text (a sign, more digits) for any other.
+fn yyyymmdd(date: chrono::NaiveDate) -> impl AsRef<[u8]> {
+    use chrono::Datelike;
+    enum Text {
+        Digits([u8; 8]),
+        Other(String),
+    }
+    impl AsRef<[u8]> for Text {
+        fn as_ref(&self) -> &[u8] {
+            match self {
+                Text::Digits(d) => d,
+                Text::Other(s) => s.as_bytes(),
+            }
+        }
+    }
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return Text::Other(date.format("%Y%m%d").to_string());
+    }
+    let mut d = [b'0'; 8];
+    let (y, m, day) = (year as u32, date.month(), date.day());
+    for (i, n) in [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        m / 10,
+        m % 10,
+        day / 10,
+        day % 10,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        d[i] = b'0' + n as u8;
+    }
+    Text::Digits(d)
 }
 
 /// "the group", "others" or "the group and others" when the (regular) file's mode lets them
@@ -285,6 +326,28 @@ mod tests {
             key.hash(&[b"what do ya want ", b"for nothing?"]),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn birth_dates_are_written_as_chrono_writes_them() {
+        for (y, m, d) in [
+            (1980, 1, 1),
+            (2026, 12, 31),
+            (1900, 2, 28),
+            (2000, 2, 29),
+            (905, 7, 4),
+            (0, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 15),
+        ] {
+            let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(
+                yyyymmdd(date).as_ref(),
+                date.format("%Y%m%d").to_string().as_bytes(),
+                "{date:?}"
+            );
+        }
     }
 
     #[test]

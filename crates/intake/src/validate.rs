@@ -833,18 +833,18 @@ impl Validator<'_> {
         self.row_problems.clear();
         let header = self.header.take().expect("header is read first");
         let respondent = header.get(record, Column::RespondentId);
-        self.row_owner = if usable_respondent_id(respondent) {
+        // Most files have one unit: a row of the unit before it needs no new check.
+        let same_unit = matches!(&self.row_owner, Owner::Unit(id) if **id == *respondent);
+        self.row_owner = if same_unit {
+            self.row_owner.clone()
+        } else if usable_respondent_id(respondent) {
             if !self.report.respondent_ids.contains(respondent) {
                 self.report.respondent_ids.insert(respondent.to_string());
                 self.report
                     .units
                     .insert(respondent.to_string(), UnitRows::default());
             }
-            // Most files have one unit: its name is shared, not copied per row.
-            match &self.row_owner {
-                Owner::Unit(id) if **id == *respondent => self.row_owner.clone(),
-                _ => Owner::Unit(Arc::from(respondent)),
-            }
+            Owner::Unit(Arc::from(respondent))
         } else {
             Owner::Unknown
         };
@@ -1012,11 +1012,14 @@ impl Validator<'_> {
                 }
             },
         };
+        // The row's unit, when `row` found its id usable (valid, not CPR-like).
+        let usable = |v: &str| matches!(&self.row_owner, Owner::Unit(id) if **id == *v);
         let respondent_id = match get(Column::RespondentId) {
             "" => {
                 self.required_empty_if_present(line, header, Column::RespondentId);
                 None
             }
+            v if usable(v) => Some(v),
             v if valid_respondent_id(v) && mask::has_cpr_like(v) => {
                 self.error(
                     line,

@@ -379,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_whose_keys_are_not_bytes_have_no_persons_to_count() {
+    fn person_keys_refuses_rows_whose_keys_are_not_bytes() {
         // Keys as text (as slices held them before) are an error, not an empty set of persons.
         let rows = staged_rows(&Key::from_bytes(b"a test key of sixteen bytes"));
         let text = keys_as_text(&rows, hex);

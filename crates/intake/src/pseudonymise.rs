@@ -199,6 +199,7 @@ impl Key {
 /// chrono's own text (a sign, more digits) for any other.
 fn yyyymmdd(date: chrono::NaiveDate) -> impl AsRef<[u8]> {
     use chrono::Datelike;
+    use std::io::Write;
     enum Text {
         Digits([u8; 8]),
         Other(String),
@@ -211,27 +212,18 @@ fn yyyymmdd(date: chrono::NaiveDate) -> impl AsRef<[u8]> {
             }
         }
     }
-    let year = date.year();
-    if !(0..=9999).contains(&year) {
+    if !(0..=9999).contains(&date.year()) {
         return Text::Other(date.format("%Y%m%d").to_string());
     }
-    let mut d = [b'0'; 8];
-    let (y, m, day) = (year as u32, date.month(), date.day());
-    for (i, n) in [
-        y / 1000,
-        y / 100 % 10,
-        y / 10 % 10,
-        y % 10,
-        m / 10,
-        m % 10,
-        day / 10,
-        day % 10,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        d[i] = b'0' + n as u8;
-    }
+    let mut d = [0u8; 8];
+    write!(
+        &mut d[..],
+        "{:04}{:02}{:02}",
+        date.year(),
+        date.month(),
+        date.day()
+    )
+    .expect("a year of 0 to 9999, a month and a day are eight digits");
     Text::Digits(d)
 }
 

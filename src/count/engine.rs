@@ -29,6 +29,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 
+use super::key_range_sort;
 use crate::intake::spec;
 
 /// A query file compiled into the binary.
@@ -135,16 +136,27 @@ const CACHED: &[&str] = &[
 /// written (without `--memory-limit`): a national count has about 10,000 and 7,000.
 const SMALL_ENOUGH_TO_KEEP: usize = 250_000;
 
-/// Relations kept in memory like [`CACHED`] when there is no `--memory-limit`: larger (the
-/// owners of alternative keys: about a third of the persons), but a lookup table in memory
-/// saves shuffling every row between threads. Under a limit they stay part of the plan,
-/// where DataFusion accounts for them.
-const CACHED_WITHOUT_LIMIT: &[&str] = &["alt_owners"];
+/// Relations computed once like [`CACHED`], but larger (the owners of alternative keys: at
+/// most one per row without a CPR number; 330,000 at 10M rows, 23 MB): a lookup table in
+/// memory saves shuffling every row between threads by the join key. Under a memory limit
+/// one is kept in memory only while it takes at most 1/[`CACHED_SHARE_OF_LIMIT`] of the
+/// limit, else it goes to a Parquet file in the spill folder and is read from there. (Left
+/// in the plan, as before, the 10M-row join shuffled 3.9 GB and spilled 1.3 GB of it.)
+const CACHED_WHEN_SMALL: &[&str] = &["alt_owners"];
+
+/// See [`CACHED_WHEN_SMALL`].
+const CACHED_SHARE_OF_LIMIT: usize = 16;
 
 /// Pipeline relations computed per person: run once per range of person keys, with
 /// `submissions` and `persons` narrowed to that range, and the results stacked in range
 /// order (see [`by_person_key_range`]).
 const BY_PERSON_KEY_RANGE: &[&str] = &["persons", "unit_person_counts", "counted_rows_by_kind"];
+
+/// Pipeline relations sorted by person key that are sorted range by range of the key under
+/// a memory limit, instead of by DataFusion's external sort (see [`key_range_sort`]). Also
+/// when the rows would fit: one way through under a limit (the tests take it), and less
+/// memory (1M rows in 1 GiB: 615 → 400 MB), for some time (9.3–9.8 → 10.3 s).
+const SORTED_BY_KEY_RANGE: &[&str] = &["submissions"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -294,9 +306,16 @@ async fn run_async(
             } else {
                 ctx.register_table(q.name, read_back.into_view())?;
             }
-        } else if CACHED.contains(&q.name)
-            || (options.memory_limit.is_none() && CACHED_WITHOUT_LIMIT.contains(&q.name))
+        } else if let (Some(limit), true) =
+            (options.memory_limit, CACHED_WHEN_SMALL.contains(&q.name))
         {
+            let started = std::time::Instant::now();
+            let batches = execute(&ctx, q, df, options, submissions_rows).await?;
+            let schema = batches.schema();
+            let batches: Vec<RecordBatch> = batches.try_collect().await?;
+            register_within(&ctx, q.name, schema, batches, limit, &options.spill_dir).await?;
+            crate::progress::trace_took(q.file, started);
+        } else if CACHED.contains(&q.name) || CACHED_WHEN_SMALL.contains(&q.name) {
             // Small, and read by several tables (or by range): computed once.
             let started = std::time::Instant::now();
             let batches = execute(&ctx, q, df, options, submissions_rows).await?;
@@ -363,6 +382,19 @@ fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
         // take as long within the noise, but planning ~40 queries up to three times cost a
         // debug run (every test) 0.27 of its 1.4 s of SQL (docs/DECISIONS.md).
         .set_usize("datafusion.optimizer.max_passes", 1)
+        // A join with a small side builds one hash table from it and probes it in place,
+        // instead of shuffling both sides between threads by the join key. DataFusion's
+        // default calls a side small up to 1 MB; the (respondent_id, file) pairs are 1.7 MB
+        // at 10M rows and the owners of alternative keys 23 MB, so every row was shuffled
+        // (3.3 GB) to meet them.
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold",
+            SMALL_JOIN_SIDE_BYTES,
+        )
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+            SMALL_JOIN_SIDE_ROWS,
+        )
         // Strings read from Parquet as string views (DataFusion's default) are faster, but
         // a view batch is accounted — and kept alive — with every data buffer it points
         // into: under a memory limit a per-range sort then asked for 280 MB at once and a
@@ -389,6 +421,10 @@ fn context(options: &EngineOptions) -> Result<SessionContext, EngineError> {
         runtime.build_arc()?,
     ))
 }
+
+/// The most a join's side may hold to be built once and probed in place (see [`context`]).
+const SMALL_JOIN_SIDE_BYTES: usize = 64 << 20;
+const SMALL_JOIN_SIDE_ROWS: usize = 1 << 20;
 
 /// Plans one query file: a single read-only statement.
 async fn plan(
@@ -549,6 +585,47 @@ async fn write_parquet(
     Ok(total)
 }
 
+/// Registers `batches` as relation `name`: in memory when they take at most
+/// 1/[`CACHED_SHARE_OF_LIMIT`] of `limit`, else as a Parquet file in `spill_dir`.
+async fn register_within(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    limit: usize,
+    spill_dir: &Path,
+) -> Result<(), EngineError> {
+    let size: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+    if size <= limit / CACHED_SHARE_OF_LIMIT {
+        ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    } else {
+        let path = spill_dir.join(format!("{name}.parquet"));
+        write_spill_parquet(&path, schema, batches)?;
+        let table = ctx
+            .read_parquet(
+                path.to_string_lossy().as_ref(),
+                ParquetReadOptions::default(),
+            )
+            .await?;
+        ctx.register_table(name, table.into_view())?;
+    }
+    Ok(())
+}
+
+/// `batches` as one Parquet file, for the engine itself to read back (not an output file).
+fn write_spill_parquet(
+    path: &Path,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<(), datafusion::error::DataFusionError> {
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(path)?, schema, None)?;
+    for batch in batches {
+        writer.write(&batch)?;
+    }
+    writer.close()?;
+    Ok(())
+}
+
 /// The schema a query's result is written with: a binary `person_key` (the HMAC's 32 bytes,
 /// as the pipeline links and sorts on them) becomes the 64 lower-case hex characters that
 /// categories.md defines and every file holds.
@@ -622,6 +699,12 @@ async fn execute(
     if BY_PERSON_KEY_RANGE.contains(&q.name) {
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         by_person_key_range(ctx, q, schema, options, submissions_rows).await
+    } else if options.memory_limit.is_some()
+        && SORTED_BY_KEY_RANGE.contains(&q.name)
+        && let Some((unsorted, order)) = key_range_sort::without_top_sort(&df)
+    {
+        let dir = options.spill_dir.join(format!("{}-by-key-range", q.name));
+        Ok(key_range_sort::sorted_by_key_range(ctx, unsorted, order, dir, options.threads).await?)
     } else {
         Ok(df.execute_stream().await?)
     }
@@ -1027,6 +1110,87 @@ mod tests {
             let stem = stem.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
             assert_eq!(stem, q.name, "{}", q.file);
         }
+    }
+
+    /// `20_submissions.sql` as planned under a memory limit: its sort is one the ranges of
+    /// [`key_range_sort`] can take over (else it would silently fall back to DataFusion's
+    /// external sort).
+    #[test]
+    fn submissions_can_be_sorted_by_key_range() {
+        let options = EngineOptions {
+            threads: 2,
+            memory_limit: Some(64 << 20),
+            spill_dir: std::env::temp_dir(),
+            parquet_metadata: Vec::new(),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let ctx = context(&options).unwrap();
+            let staging =
+                MemTable::try_new(crate::count::staging::schema(), vec![Vec::new()]).unwrap();
+            ctx.register_table("staging", Arc::new(staging)).unwrap();
+            for q in PIPELINE.iter().take_while(|q| q.name != "submissions") {
+                let df = plan(&ctx, q).await.unwrap();
+                ctx.register_table(q.name, df.into_view()).unwrap();
+            }
+            let q = PIPELINE.iter().find(|q| q.name == "submissions").unwrap();
+            assert!(SORTED_BY_KEY_RANGE.contains(&q.name));
+            let df = plan(&ctx, q).await.unwrap();
+            let (_, order) = key_range_sort::without_top_sort(&df).expect("sorted at the top");
+            let names: Vec<String> = order.iter().map(|s| s.expr.to_string()).collect();
+            assert_eq!(names, ["person_key", "row_order"]);
+        });
+    }
+
+    /// A relation kept for later queries stays in memory while small beside the limit, and
+    /// goes to a file in the spill folder when not; both read back the same.
+    #[test]
+    fn a_cached_relation_too_large_for_the_limit_goes_to_a_file() {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int32, false)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int32Array::from_iter_values(0..10_000))],
+        )
+        .unwrap();
+        let size = batch.get_array_memory_size();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let ctx = SessionContext::new();
+            let roomy = size * CACHED_SHARE_OF_LIMIT;
+            let tight = roomy - 1;
+            for (name, limit) in [("roomy", roomy), ("tight", tight)] {
+                register_within(
+                    &ctx,
+                    name,
+                    schema.clone(),
+                    vec![batch.clone()],
+                    limit,
+                    dir.path(),
+                )
+                .await
+                .unwrap();
+                let sum = ctx
+                    .sql(&format!("SELECT sum(n) FROM {name}"))
+                    .await
+                    .unwrap()
+                    .collect()
+                    .await
+                    .unwrap();
+                let sum = sum[0]
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<datafusion::arrow::array::Int64Array>();
+                assert_eq!(sum.unwrap().value(0), 49_995_000, "{name}");
+            }
+            assert!(!dir.path().join("roomy.parquet").exists());
+            assert!(dir.path().join("tight.parquet").exists());
+        });
     }
 
     #[test]

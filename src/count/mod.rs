@@ -4,5 +4,6 @@
 
 pub mod engine;
 pub mod ethos;
+mod key_range_sort;
 pub mod staging;
 pub mod tables;

@@ -91,14 +91,22 @@ def main():
     ap.add_argument("--memory-limit", default=None, help="passed to hcount (e.g. 1GiB)")
     args = ap.parse_args()
     work = os.path.join(HERE, "work")
-    # Outputs are kept until the end: on ext4, creating files right after deleting many
+    # Outputs are kept, also after the end: on ext4, creating files right after deleting many
     # (hcount writes a few thousand feedback files and charts per run) is several times
     # slower ("recently deleted" inodes are skipped), which would time the file system's
-    # housekeeping rather than the tools. An earlier run's outputs are removed first, and
-    # the benchmark waits for that to settle.
+    # housekeeping rather than the tools; removed at the end, they slowed the next
+    # benchmark started within minutes. The last benchmark's outputs are removed first, and
+    # the benchmark waits for that to settle: ext4 without a journal skips a deleted inode
+    # for 60 s, or 360 s while its inode table block is dirty, which creating new files
+    # keeps it. A 60-second wait was too short: after a 10M run's outputs were removed the
+    # national set took 1.7-2.8 s in its first five runs and 0.8 s in the next five, and
+    # after a national run's 28,000 files 2.0-2.5 s in all ten; six minutes after the
+    # removal, 0.68-1.03 s.
     if os.path.isdir(work):
         shutil.rmtree(work)
-        time.sleep(60)
+        print("waiting 6 minutes for the file system to settle after removing the last outputs",
+              flush=True)
+        time.sleep(370)
     results = []
     for label in args.sizes.split(","):
         src, n, size = generate(label, SIZES[label])
@@ -154,7 +162,7 @@ def main():
     open(os.path.join(HERE, "results", "latest.md"), "w").write(text)
     print()
     print(text)
-    shutil.rmtree(work, ignore_errors=True)
+    print(f"(the runs' outputs stay in {work} until the next benchmark)")
 
 
 if __name__ == "__main__":

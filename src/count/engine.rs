@@ -766,14 +766,7 @@ async fn by_person_key_range(
         });
     }
     // At most `threads` ranges at a time, results in range order.
-    let batches = futures::stream::iter(tasks)
-        .buffered(threads)
-        .map(|result| match result {
-            Ok(batches) => futures::stream::iter(batches.into_iter().map(Ok)).left_stream(),
-            Err(e) => futures::stream::once(async { Err(e) }).right_stream(),
-        })
-        .flatten();
-    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    Ok(key_range_sort::in_range_order(schema, tasks, threads))
 }
 
 /// Ranges of person keys (lowercase hex), as `[lo, hi)` with the last one open: at least one

@@ -129,14 +129,27 @@ pub(super) async fn sorted_by_key_range(
             .map_err(|e| DataFusionError::External(Box::new(e)))?
         }
     });
-    let batches = futures::stream::iter(sorts)
+    Ok(in_range_order(schema, sorts, threads))
+}
+
+/// The results of `ranges` (each future a range's batches), `threads` of them computed at a
+/// time, as one stream in range order.
+pub(super) fn in_range_order<F>(
+    schema: SchemaRef,
+    ranges: impl IntoIterator<Item = F, IntoIter: Send> + 'static,
+    threads: usize,
+) -> SendableRecordBatchStream
+where
+    F: std::future::Future<Output = Result<Vec<RecordBatch>>> + Send + 'static,
+{
+    let batches = futures::stream::iter(ranges)
         .buffered(threads.max(1))
-        .map(|result: Result<Vec<RecordBatch>>| match result {
+        .map(|result| match result {
             Ok(batches) => futures::stream::iter(batches.into_iter().map(Ok)).left_stream(),
             Err(e) => futures::stream::once(async { Err(e) }).right_stream(),
         })
         .flatten();
-    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
 }
 
 /// The range of each row of `batch` by its key's first byte (a row without a key last:

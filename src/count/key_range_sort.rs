@@ -7,7 +7,7 @@
 //! sort in memory). Person keys are HMACs, spread evenly over their first byte, so the rows
 //! can instead be dealt into ranges of the key as they come (the query without its
 //! `ORDER BY`), each range written to a file of its own, and the ranges then sorted one by
-//! one in memory — two at a time on two threads — and handed on in key order. Every range's
+//! one in memory — as many at a time as there are threads — and handed on in key order. Every range's
 //! sort is the query's own `ORDER BY`, so the rows come out in the order the query
 //! states, whatever the ranges: the files written from them are the same.
 
@@ -34,7 +34,7 @@ use futures::StreamExt;
 /// Ranges of the key's first byte. 64: at 10M rows a range holds about 160,000 rows (some
 /// 50 MB to sort in memory), and the rows waiting to be written stay small (see
 /// [`WRITE_ROWS`]).
-pub(super) const RANGES: usize = 64;
+const RANGES: usize = 64;
 
 /// Rows gathered per range before they are written: 2,048 × 65 ranges × the row's size is
 /// what one thread holds back while dealing (about 40 MB at this table's width).

@@ -306,22 +306,24 @@ async fn run_async(
             } else {
                 ctx.register_table(q.name, read_back.into_view())?;
             }
-        } else if let (Some(limit), true) =
-            (options.memory_limit, CACHED_WHEN_SMALL.contains(&q.name))
-        {
-            let started = std::time::Instant::now();
-            let batches = execute(&ctx, q, df, options, submissions_rows).await?;
-            let schema = batches.schema();
-            let batches: Vec<RecordBatch> = batches.try_collect().await?;
-            register_within(&ctx, q.name, schema, batches, limit, &options.spill_dir).await?;
-            crate::progress::trace_took(q.file, started);
         } else if CACHED.contains(&q.name) || CACHED_WHEN_SMALL.contains(&q.name) {
             // Small, and read by several tables (or by range): computed once.
             let started = std::time::Instant::now();
             let batches = execute(&ctx, q, df, options, submissions_rows).await?;
             let schema = batches.schema();
             let batches: Vec<RecordBatch> = batches.try_collect().await?;
-            ctx.register_table(q.name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+            match options.memory_limit {
+                Some(limit) if CACHED_WHEN_SMALL.contains(&q.name) => {
+                    register_within(&ctx, q.name, schema, batches, limit, &options.spill_dir)
+                        .await?
+                }
+                _ => {
+                    ctx.register_table(
+                        q.name,
+                        Arc::new(MemTable::try_new(schema, vec![batches])?),
+                    )?;
+                }
+            }
             crate::progress::trace_took(q.file, started);
         } else {
             ctx.register_table(q.name, df.into_view())?;

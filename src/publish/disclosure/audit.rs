@@ -26,14 +26,20 @@ pub mod trace {
     pub static SOLVES: AtomicU64 = AtomicU64::new(0);
     pub static SOLVE_MICROS: AtomicU64 = AtomicU64::new(0);
     pub static VARS: AtomicU64 = AtomicU64::new(0);
+    /// Checks answered from a kept solution with one cell fixed (`WarmStart`).
+    pub static WARM_CHECKS: AtomicU64 = AtomicU64::new(0);
+    pub static WARM_MICROS: AtomicU64 = AtomicU64::new(0);
     pub fn report(what: &str) {
         use std::sync::atomic::Ordering::Relaxed;
         if std::env::var_os("HCOUNT_TRACE").is_some() {
             let n = SOLVES.swap(0, Relaxed);
             eprintln!(
-                "hcount: {what}: {n} LP solves, {:.3} s solving, mean {} variables",
+                "hcount: {what}: {n} LP solves, {:.3} s solving, mean {} variables; \
+                 {} checks from a kept solution, {:.3} s",
                 SOLVE_MICROS.swap(0, Relaxed) as f64 / 1e6,
-                VARS.swap(0, Relaxed) / n.max(1)
+                VARS.swap(0, Relaxed) / n.max(1),
+                WARM_CHECKS.swap(0, Relaxed),
+                WARM_MICROS.swap(0, Relaxed) as f64 / 1e6,
             );
         }
     }
@@ -361,6 +367,7 @@ pub fn protected(
     cell: usize,
     threshold: u64,
     witnesses: &mut Vec<Vec<i64>>,
+    warm: &mut WarmStart,
 ) -> bool {
     let reached = |w: &Vec<Vec<i64>>, low: bool| {
         w.iter().any(|v| {
@@ -378,11 +385,40 @@ pub fn protected(
     let mut local = Witnesses::default();
     let ok = [true, false].into_iter().all(|low| {
         reached(witnesses, low)
-            || matches!(c.extreme(set, cell, threshold, !low, &mut local), Ok(v)
-                if if low { v <= 1 } else { v + 1 >= threshold })
+            || matches!(
+                c.reaches_bound(set, cell, threshold, !low, &mut local, warm),
+                Ok(true)
+            )
     });
     adopt(witnesses, &c, local);
     ok
+}
+
+/// The last attack problem the suppression solved, kept solved, for the next checks of
+/// the same problem: the suppression checks one cell after another while the hidden cells
+/// stay the same, and each check asks only whether a `<t` cell can be at a bound of its
+/// range (1, or t − 1). With the cell fixed at the bound, microlp goes on from the kept
+/// solution's basis (a few dual simplex steps) instead of solving from scratch. The
+/// problem is kept with what defines it — the component's cells, every bound and every
+/// relation with its constant — and used only for a problem equal in all of them.
+#[derive(Default)]
+pub struct WarmStart {
+    kept: Option<Kept>,
+}
+
+struct Kept {
+    shape: Shape,
+    solution: microlp::Solution,
+    vars: Vec<microlp::Variable>,
+}
+
+/// An attack problem without its objective: the component's cells, each cell's bounds,
+/// and each relation as (position, coefficient) terms, comparison and right-hand side.
+#[derive(PartialEq)]
+struct Shape {
+    cells: Vec<usize>,
+    bounds: Vec<(i64, i64)>,
+    rows: Vec<(Vec<(usize, f64)>, Kind, f64)>,
 }
 
 /// Keeps a component's solutions as whole tables for the next checks: the component's
@@ -501,7 +537,12 @@ struct Component {
 
 impl Component {
     fn of(set: &LinkedSet, cell: usize) -> Component {
-        let (cells, rels) = component(set, cell);
+        let (mut cells, mut rels) = component(set, cell);
+        // In index order, not in the order they were reached from `cell`: every cell of a
+        // component then builds the same problem, variable for variable, which is what
+        // lets a check use the problem kept from another cell's (`WarmStart`).
+        cells.sort_unstable();
+        rels.sort_unstable();
         let position = cells.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         Component {
             cells,
@@ -656,6 +697,83 @@ impl Component {
         maximise: bool,
         w: &mut Witnesses,
     ) -> Result<u64, String> {
+        self.extreme_keeping(set, cell, threshold, maximise, w, None)
+    }
+
+    /// Whether the `<t` cell `cell` can be at the bound of its range — t − 1 (`maximise`)
+    /// or 1 — given everything published: the question `protected` asks. The answer is the
+    /// one [`Component::extreme`] gives (its optimum is the bound exactly when a whole
+    /// solution puts the cell there), found more cheaply when `warm` holds this problem
+    /// solved: the kept solution, copied, with the cell fixed at the bound, is re-solved
+    /// from its basis. A whole solution that fits every relation and bound (checked in
+    /// integers) answers yes and is kept as a witness; an edited problem the solver proves
+    /// infeasible answers no (no real solution puts the cell there, so no whole one);
+    /// anything else — a solution not whole, an error — is asked the full way.
+    fn reaches_bound(
+        &self,
+        set: &LinkedSet,
+        cell: usize,
+        threshold: u64,
+        maximise: bool,
+        w: &mut Witnesses,
+        warm: &mut WarmStart,
+    ) -> Result<bool, String> {
+        let Value::Below(t) = set.cells[cell].value else {
+            return Err(format!("{} is not a <t cell", set.cells[cell].label()));
+        };
+        // What `protected` asks of the cell's lowest and highest whole value.
+        let reached = |v: i64| {
+            if maximise {
+                v + 1 >= threshold as i64
+            } else {
+                v <= 1
+            }
+        };
+        let bound = if maximise { t as i64 - 1 } else { 1 };
+        let k = self.position[&cell];
+        if w.found.iter().any(|v| reached(v[k])) {
+            return Ok(true);
+        }
+        let shape = self.shape(set, threshold);
+        // (A mark of another threshold than the run's: its bound is not the question.)
+        let kept = warm.kept.as_ref().filter(|kept| kept.shape == shape);
+        if let Some(kept) = kept.filter(|_| t == threshold) {
+            let t0 = std::time::Instant::now();
+            let fixed = kept.solution.clone().fix_var(kept.vars[k], bound as f64);
+            trace::WARM_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            trace::WARM_MICROS.fetch_add(
+                t0.elapsed().as_micros() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            match fixed.map(|outcome| outcome.into_solution()) {
+                Ok(Ok(solution)) => {
+                    let values: Vec<f64> =
+                        kept.vars.iter().map(|&v| solution.var_value(v)).collect();
+                    if let Some(v) = self.verify(set, threshold, &values)
+                        && v[k] == bound
+                    {
+                        w.found.push(v);
+                        return Ok(true);
+                    }
+                }
+                Err(microlp::Error::Infeasible) => return Ok(false),
+                _ => {}
+            }
+        }
+        let value = self.extreme_keeping(set, cell, threshold, maximise, w, Some(warm))?;
+        Ok(reached(value as i64))
+    }
+
+    /// [`Component::extreme`]; with `warm`, the LP relaxation it solves is kept there.
+    fn extreme_keeping(
+        &self,
+        set: &LinkedSet,
+        cell: usize,
+        threshold: u64,
+        maximise: bool,
+        w: &mut Witnesses,
+        warm: Option<&mut WarmStart>,
+    ) -> Result<u64, String> {
         let k = self.position[&cell];
         let below = match set.cells[cell].value {
             Value::Below(t) => Some(t),
@@ -675,7 +793,19 @@ impl Component {
             }
         };
         let objective = [(cell, 1.0)];
-        let (value, values) = self.solve(set, &objective, threshold, maximise, false)?;
+        let (value, values) = match warm {
+            Some(warm) => {
+                let (value, values, solution, vars) =
+                    self.solve_kept(set, &objective, threshold, maximise, false)?;
+                warm.kept = Some(Kept {
+                    shape: self.shape(set, threshold),
+                    solution,
+                    vars,
+                });
+                (value, values)
+            }
+            None => self.solve(set, &objective, threshold, maximise, false)?,
+        };
         if let Some(v) = self.verify(set, threshold, &values) {
             w.found.push(v);
             return Ok(inward(value));
@@ -702,6 +832,67 @@ impl Component {
         maximise: bool,
         integer: bool,
     ) -> Result<(f64, Vec<f64>), String> {
+        self.solve_kept(set, objective, threshold, maximise, integer)
+            .map(|(value, values, _, _)| (value, values))
+    }
+
+    /// The problem of this component without an objective (see [`Shape`]): what makes two
+    /// attack problems the same one.
+    fn shape(&self, set: &LinkedSet, threshold: u64) -> Shape {
+        Shape {
+            cells: self.cells.clone(),
+            bounds: self
+                .cells
+                .iter()
+                .map(|&c| bounds_of(set, c, threshold))
+                .collect(),
+            rows: self
+                .rels
+                .iter()
+                .map(|&r| {
+                    let (terms, constant) = self.row(set, r);
+                    (terms, set.relations[r].kind, -constant)
+                })
+                .collect(),
+        }
+    }
+
+    /// Relation `r` over the component: one term per cell of the component (by position,
+    /// coefficients of a cell named twice added: microlp refuses a row that names a
+    /// variable twice), and the constant the known cells add.
+    fn row(&self, set: &LinkedSet, r: usize) -> (Vec<(usize, f64)>, f64) {
+        let rel = &set.relations[r];
+        let mut terms: Vec<(usize, f64)> = Vec::with_capacity(rel.terms.len());
+        let mut constant = 0.0;
+        for &(c, coef) in &rel.terms {
+            match (self.position.get(&c), set.cells[c].value) {
+                (Some(&k), _) => terms.push((k, coef as f64)),
+                (None, Value::Known(n)) => constant += coef as f64 * n as f64,
+                // Hidden cells outside the component cannot be: the component follows
+                // every relation of its cells.
+                (None, _) => unreachable!("hidden cell outside its component"),
+            }
+        }
+        terms.sort_unstable_by_key(|&(k, _)| k);
+        terms.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
+        (terms, constant)
+    }
+
+    /// [`Component::solve`], also returning the solved problem and its variables.
+    fn solve_kept(
+        &self,
+        set: &LinkedSet,
+        objective: &[(usize, f64)],
+        threshold: u64,
+        maximise: bool,
+        integer: bool,
+    ) -> Result<(f64, Vec<f64>, microlp::Solution, Vec<microlp::Variable>), String> {
         let direction = if maximise {
             OptimizationDirection::Maximize
         } else {
@@ -729,29 +920,9 @@ impl Component {
                 }
             })
             .collect();
-        // One term per variable (microlp refuses a row that names a variable twice).
-        let mut terms: Vec<(usize, f64)> = Vec::new();
         for &r in &self.rels {
             let rel = &set.relations[r];
-            terms.clear();
-            let mut constant = 0.0;
-            for &(c, coef) in &rel.terms {
-                match (self.position.get(&c), set.cells[c].value) {
-                    (Some(&k), _) => terms.push((k, coef as f64)),
-                    (None, Value::Known(n)) => constant += coef as f64 * n as f64,
-                    // Hidden cells outside the component cannot be: the component follows
-                    // every relation of its cells.
-                    (None, _) => unreachable!("hidden cell outside its component"),
-                }
-            }
-            terms.sort_unstable_by_key(|&(k, _)| k);
-            terms.dedup_by(|next, kept| {
-                let same = next.0 == kept.0;
-                if same {
-                    kept.1 += next.1;
-                }
-                same
-            });
+            let (terms, constant) = self.row(set, r);
             let op = match rel.kind {
                 Kind::Equal => ComparisonOp::Eq,
                 Kind::AtMost => ComparisonOp::Le,
@@ -774,7 +945,7 @@ impl Component {
         );
         let solution = solution?;
         let values: Vec<f64> = var.iter().map(|&v| solution.var_value(v)).collect();
-        Ok((solution.objective(), values))
+        Ok((solution.objective(), values, solution, var))
     }
 
     /// `values` as whole numbers when they are whole and fit every relation and bound

@@ -31,7 +31,7 @@
 //!    single hidden cell; then the smallest count (information lost; a published zero may
 //!    be hidden, since `x` says nothing about the count); then the lowest cell number.
 
-use super::audit::{component, protected, secondary_protected, seed_witnesses};
+use super::audit::{WarmStart, component, protected, secondary_protected, seed_witnesses};
 use super::{Kind, LinkedSet, Value, is_small};
 
 /// How many cells the first pass hides to protect one `<t` cell before it gives up and
@@ -89,14 +89,18 @@ pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppre
     let mut witnesses: Vec<Vec<i64>> = vec![exact.iter().map(|&n| n as i64).collect()];
     seed_witnesses(&work, threshold, &mut witnesses);
     trace_marks("after the seed solutions", &work);
+    // The last attack problem solved, kept for the checks that follow while the hidden
+    // cells stay the same (see `WarmStart`).
+    let mut warm = WarmStart::default();
     for &cell in &primary {
-        if protected(&work, cell, threshold, &mut witnesses) {
+        if protected(&work, cell, threshold, &mut witnesses, &mut warm) {
             continue;
         }
         protect_one(
             &mut work,
             &mut marks,
             &mut witnesses,
+            &mut warm,
             &mut unprotected,
             &exact,
             cell,
@@ -120,7 +124,9 @@ pub fn suppress_around(set: &LinkedSet, exact: &[u64], threshold: u64) -> Suppre
             let mut changed = false;
             for c in 0..work.cells.len() {
                 let exposed = match work.cells[c].value {
-                    Value::Below(_) if !protected(&work, c, threshold, &mut witnesses) => {
+                    Value::Below(_)
+                        if !protected(&work, c, threshold, &mut witnesses, &mut warm) =>
+                    {
                         if !work.fixed[c] {
                             marks[c] = Some(Value::Secondary);
                             work.cells[c].value = Value::Secondary;
@@ -207,6 +213,7 @@ fn protect_one(
     work: &mut LinkedSet,
     marks: &mut Vec<Option<Value>>,
     witnesses: &mut Vec<Vec<i64>>,
+    warm: &mut WarmStart,
     unprotected: &mut Vec<usize>,
     exact: &[u64],
     cell: usize,
@@ -242,7 +249,7 @@ fn protect_one(
         work.cells[c].value = Value::Secondary;
         close_singletons(work, exact, marks, threshold);
         hidden_for_it += 1;
-        if protected(work, cell, threshold, witnesses) {
+        if protected(work, cell, threshold, witnesses, warm) {
             return;
         }
         if hidden_for_it == 1 && hopeless(&saved.0, cell, threshold) {
@@ -338,7 +345,13 @@ fn hopeless(work: &LinkedSet, cell: usize, threshold: u64) -> bool {
         frontier = next;
     }
     // No witnesses: those of `work` would do, but ones found here do not hold for `work`.
-    !protected(&all, cell, threshold, &mut Vec::new())
+    !protected(
+        &all,
+        cell,
+        threshold,
+        &mut Vec::new(),
+        &mut WarmStart::default(),
+    )
 }
 
 /// For an `x` cell `c` the attacker bounds too tightly through known figures only: of the
@@ -811,6 +824,53 @@ mod tests {
         let a = audit_with(&weak, 5, Some(&Witnessed::new(&weak, lying)));
         assert!(!a.passed(), "{}", a.text(true));
         assert_eq!(a.text(true), audit(&weak, 5).text(true));
+    }
+
+    /// `protected` from a solution kept from the checks before (`WarmStart`) answers as
+    /// the full solve does (`audit::range`), for protected and narrowed cells alike: only
+    /// the small cells hidden (most of them narrowed), and the suppression's marks.
+    #[test]
+    fn a_kept_solution_answers_as_a_fresh_solve() {
+        use super::super::audit::{WarmStart, range, trace::WARM_CHECKS};
+        use std::sync::atomic::Ordering::Relaxed;
+        let warm_before = WARM_CHECKS.load(Relaxed);
+        let (mut checked, mut narrowed) = (0, 0);
+        for cells in [
+            [[1, 20, 30], [40, 2, 60]],
+            [[3, 4, 30], [40, 50, 1]],
+            [[1, 2, 3], [4, 1, 2]],
+            [[10, 1, 30], [40, 50, 60]],
+            [[2, 9, 9], [9, 2, 9]],
+            [[3, 9, 70], [8, 12, 80]],
+        ] {
+            let set = LinkedSet::build(&tables(&cells)).unwrap();
+            let small: Vec<Option<Value>> = set
+                .known_counts()
+                .iter()
+                .map(|&n| is_small(n, 5).then_some(Value::Below(5)))
+                .collect();
+            for marks in [small, suppress(&set, 5).marks] {
+                let marked = set.with_marks(&marks);
+                let mut warm = WarmStart::default();
+                for c in 0..marked.cells.len() {
+                    if !matches!(marked.cells[c].value, Value::Below(_)) {
+                        continue;
+                    }
+                    let (low, high) = range(&marked, c, 5).unwrap();
+                    let fresh = low <= 1 && high + 1 >= 5;
+                    // No witnesses: every answer comes from a solve or the kept solution.
+                    let kept = protected(&marked, c, 5, &mut Vec::new(), &mut warm);
+                    assert_eq!(kept, fresh, "{cells:?} cell {c}: {low}..{high}");
+                    checked += 1;
+                    narrowed += usize::from(!fresh);
+                }
+            }
+        }
+        assert!(
+            narrowed > 0 && narrowed < checked,
+            "{narrowed} of {checked}"
+        );
+        assert!(WARM_CHECKS.load(Relaxed) > warm_before);
     }
 
     #[test]

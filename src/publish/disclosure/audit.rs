@@ -530,9 +530,9 @@ struct Witnesses {
 
 /// One attack problem: hidden cells and the relations that hold them.
 struct Component {
+    /// In index order: a cell's variable is its position here ([`Component::find`]).
     cells: Vec<usize>,
     rels: Vec<usize>,
-    position: HashMap<usize, usize>,
 }
 
 impl Component {
@@ -543,12 +543,19 @@ impl Component {
         // lets a check use the problem kept from another cell's (`WarmStart`).
         cells.sort_unstable();
         rels.sort_unstable();
-        let position = cells.iter().enumerate().map(|(k, &c)| (c, k)).collect();
-        Component {
-            cells,
-            rels,
-            position,
-        }
+        Component { cells, rels }
+    }
+
+    /// The position (the LP variable) of cell `c`, if it is in the component: a binary
+    /// search of the sorted cells (every check looks up each term of each relation; a
+    /// hash map's hashing cost more).
+    fn find(&self, c: usize) -> Option<usize> {
+        self.cells.binary_search(&c).ok()
+    }
+
+    /// The position of cell `c`, one of the component's.
+    fn at(&self, c: usize) -> usize {
+        self.find(c).expect("a cell of the component")
     }
 
     fn secondaries(&self, set: &LinkedSet) -> Vec<usize> {
@@ -572,7 +579,7 @@ impl Component {
         threshold: u64,
         w: &mut Witnesses,
     ) -> Result<Option<(u64, u64)>, String> {
-        let k = self.position[&cell];
+        let k = self.at(cell);
         if w.found.iter().any(|v| v[k] >= threshold as i64) {
             return Ok(None);
         }
@@ -616,7 +623,7 @@ impl Component {
             tries.push((&hidden, true));
         }
         let settled = |c: usize, maximise: bool, w: &Witnesses| {
-            let k = self.position[&c];
+            let k = self.at(c);
             w.found
                 .iter()
                 .any(|v| seed_goal_reached(set.cells[c].value, maximise, v[k], threshold))
@@ -657,12 +664,7 @@ impl Component {
                     break;
                 };
                 let progress = open.iter().any(|&(c, _)| {
-                    seed_goal_reached(
-                        set.cells[c].value,
-                        maximise,
-                        v[self.position[&c]],
-                        threshold,
-                    )
+                    seed_goal_reached(set.cells[c].value, maximise, v[self.at(c)], threshold)
                 });
                 w.found.push(v);
                 if !progress {
@@ -730,7 +732,7 @@ impl Component {
             }
         };
         let bound = if maximise { t as i64 - 1 } else { 1 };
-        let k = self.position[&cell];
+        let k = self.at(cell);
         if w.found.iter().any(|v| reached(v[k])) {
             return Ok(true);
         }
@@ -774,7 +776,7 @@ impl Component {
         w: &mut Witnesses,
         warm: Option<&mut WarmStart>,
     ) -> Result<u64, String> {
-        let k = self.position[&cell];
+        let k = self.at(cell);
         let below = match set.cells[cell].value {
             Value::Below(t) => Some(t),
             _ => None,
@@ -865,8 +867,8 @@ impl Component {
         let mut terms: Vec<(usize, f64)> = Vec::with_capacity(rel.terms.len());
         let mut constant = 0.0;
         for &(c, coef) in &rel.terms {
-            match (self.position.get(&c), set.cells[c].value) {
-                (Some(&k), _) => terms.push((k, coef as f64)),
+            match (self.find(c), set.cells[c].value) {
+                (Some(k), _) => terms.push((k, coef as f64)),
                 (None, Value::Known(n)) => constant += coef as f64 * n as f64,
                 // Hidden cells outside the component cannot be: the component follows
                 // every relation of its cells.
@@ -901,7 +903,7 @@ impl Component {
         let mut problem = Problem::new(direction);
         let mut weight = vec![0.0; self.cells.len()];
         for &(c, k) in objective {
-            weight[self.position[&c]] += k;
+            weight[self.at(c)] += k;
         }
         let var: Vec<microlp::Variable> = self
             .cells
@@ -972,8 +974,8 @@ impl Component {
             let mut sum = 0i64;
             for &(c, coef) in &rel.terms {
                 sum += coef
-                    * match (self.position.get(&c), set.cells[c].value) {
-                        (Some(&k), _) => whole[k],
+                    * match (self.find(c), set.cells[c].value) {
+                        (Some(k), _) => whole[k],
                         (None, Value::Known(n)) => n as i64,
                         (None, _) => return false,
                     };

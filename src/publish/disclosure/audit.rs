@@ -376,13 +376,8 @@ pub fn protected(
     warm: &mut WarmStart,
 ) -> bool {
     let reached = |w: &Vec<Vec<i64>>, low: bool| {
-        w.iter().any(|v| {
-            if low {
-                v[cell] <= 1
-            } else {
-                v[cell] + 1 >= threshold as i64
-            }
-        })
+        w.iter()
+            .any(|v| goal_reached(set.cells[cell].value, !low, v[cell], threshold))
     };
     if reached(witnesses, true) && reached(witnesses, false) {
         return true;
@@ -633,7 +628,7 @@ impl Component {
             let k = self.at(c);
             w.found
                 .iter()
-                .any(|v| seed_goal_reached(set.cells[c].value, maximise, v[k], threshold))
+                .any(|v| goal_reached(set.cells[c].value, maximise, v[k], threshold))
         };
         for (objective, maximise) in tries {
             // Every cell of the goal already reached by a witness at hand (the run's own
@@ -671,7 +666,7 @@ impl Component {
                     break;
                 };
                 let progress = open.iter().any(|&(c, _)| {
-                    seed_goal_reached(set.cells[c].value, maximise, v[self.at(c)], threshold)
+                    goal_reached(set.cells[c].value, maximise, v[self.at(c)], threshold)
                 });
                 w.found.push(v);
                 if !progress {
@@ -730,14 +725,7 @@ impl Component {
         let Value::Below(t) = set.cells[cell].value else {
             return Err(format!("{} is not a <t cell", set.cells[cell].label()));
         };
-        // What `protected` asks of the cell's lowest and highest whole value.
-        let reached = |v: i64| {
-            if maximise {
-                v + 1 >= threshold as i64
-            } else {
-                v <= 1
-            }
-        };
+        let reached = |v: i64| goal_reached(set.cells[cell].value, maximise, v, threshold);
         let bound = if maximise { t as i64 - 1 } else { 1 };
         let k = self.at(cell);
         if w.found.iter().any(|v| reached(v[k])) {
@@ -769,11 +757,12 @@ impl Component {
                 _ => {}
             }
         }
-        let value = self.extreme_keeping(set, cell, threshold, maximise, w, Some(warm))?;
+        let value = self.extreme_keeping(set, cell, threshold, maximise, w, Some((warm, shape)))?;
         Ok(reached(value as i64))
     }
 
-    /// [`Component::extreme`]; with `warm`, the LP relaxation it solves is kept there.
+    /// [`Component::extreme`]; with `warm` (and this component's problem, `Shape`), the LP
+    /// relaxation it solves is kept there.
     fn extreme_keeping(
         &self,
         set: &LinkedSet,
@@ -781,7 +770,7 @@ impl Component {
         threshold: u64,
         maximise: bool,
         w: &mut Witnesses,
-        warm: Option<&mut WarmStart>,
+        warm: Option<(&mut WarmStart, Shape)>,
     ) -> Result<u64, String> {
         let k = self.at(cell);
         let below = match set.cells[cell].value {
@@ -803,11 +792,11 @@ impl Component {
         };
         let objective = [(cell, 1.0)];
         let (value, values) = match warm {
-            Some(warm) => {
+            Some((warm, shape)) => {
                 let (value, values, solution, vars) =
-                    self.solve_kept(set, &objective, threshold, maximise, false)?;
+                    self.solve_shape(&shape, &objective, maximise, false)?;
                 warm.kept = Some(Kept {
-                    shape: self.shape(set, threshold),
+                    shape,
                     solution,
                     vars,
                 });
@@ -841,7 +830,7 @@ impl Component {
         maximise: bool,
         integer: bool,
     ) -> Result<(f64, Vec<f64>), String> {
-        self.solve_kept(set, objective, threshold, maximise, integer)
+        self.solve_shape(&self.shape(set, threshold), objective, maximise, integer)
             .map(|(value, values, _, _)| (value, values))
     }
 
@@ -893,12 +882,12 @@ impl Component {
         (terms, constant)
     }
 
-    /// [`Component::solve`], also returning the solved problem and its variables.
-    fn solve_kept(
+    /// [`Component::solve`] of the problem `shape` (this component's), also returning the
+    /// solved problem and its variables.
+    fn solve_shape(
         &self,
-        set: &LinkedSet,
+        shape: &Shape,
         objective: &[(usize, f64)],
-        threshold: u64,
         maximise: bool,
         integer: bool,
     ) -> Result<(f64, Vec<f64>, microlp::Solution, Vec<microlp::Variable>), String> {
@@ -912,13 +901,12 @@ impl Component {
         for &(c, k) in objective {
             weight[self.at(c)] += k;
         }
-        let var: Vec<microlp::Variable> = self
-            .cells
+        let var: Vec<microlp::Variable> = shape
+            .bounds
             .iter()
             .zip(&weight)
-            .map(|(&c, &w)| {
+            .map(|(&(lo, hi), &w)| {
                 // Finite bounds on every cell (wave2-notes §5): an unbounded LP has no range.
-                let (lo, hi) = bounds_of(set, c, threshold);
                 if integer {
                     // microlp's integer bounds are i32; counts of persons are far below
                     // (an `x` is bounded by `COUNT_BOUND`), but never wrap.
@@ -929,14 +917,12 @@ impl Component {
                 }
             })
             .collect();
-        for &r in &self.rels {
-            let rel = &set.relations[r];
-            let (terms, constant) = self.row(set, r);
-            let op = match rel.kind {
+        for (terms, kind, rhs) in &shape.rows {
+            let op = match kind {
                 Kind::Equal => ComparisonOp::Eq,
                 Kind::AtMost => ComparisonOp::Le,
             };
-            problem.add_constraint(terms.iter().map(|&(k, coef)| (var[k], coef)), op, -constant);
+            problem.add_constraint(terms.iter().map(|&(k, coef)| (var[k], coef)), op, *rhs);
         }
         let t0 = std::time::Instant::now();
         let solution = problem.solve().map_err(|e| e.to_string()).and_then(|o| {
@@ -1000,9 +986,9 @@ impl Component {
 }
 
 /// Whether a whole value `v` of a cell marked `value` reaches what [`Component::seed`]
-/// seeks for it: a `<t` cell at 1 (`maximise` false) or at t − 1, an `x` at t or more (a
-/// witness that it need not be small).
-fn seed_goal_reached(value: Value, maximise: bool, v: i64, threshold: u64) -> bool {
+/// seeks for it, and what [`protected`] asks of a `<t` cell: a `<t` cell at 1 (`maximise`
+/// false) or at t − 1, an `x` at t or more (a witness that it need not be small).
+fn goal_reached(value: Value, maximise: bool, v: i64, threshold: u64) -> bool {
     let t = threshold as i64;
     match (value, maximise) {
         (Value::Secondary, _) => v >= t,
